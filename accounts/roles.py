@@ -1,0 +1,63 @@
+"""The five roles of SEC-1, as Django groups, and the permissions each one holds.
+
+The groups and their permissions are created by a data migration (accounts 0002) and kept in
+step by `sync_roles()`, which `seed_demo` runs too, so adding a permission is one line here.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    WAREHOUSE = "warehouse", _("Warehouse staff")
+    SERVICE = "service", _("Customer service")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Administrator")
+
+
+# A user with several groups acts in the most senior one.
+ROLE_PRECEDENCE = [Role.ADMIN, Role.MANAGER, Role.SERVICE, Role.WAREHOUSE, Role.CUSTOMER]
+STAFF_ROLES = frozenset({Role.WAREHOUSE, Role.SERVICE, Role.MANAGER, Role.ADMIN})
+
+# "app_label.codename" for every permission a role holds. Admins hold every permission.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.CUSTOMER: [],
+    Role.WAREHOUSE: [
+        "catalog.view_product",
+        "catalog.view_sku",
+        "orders.view_order",
+        "orders.pick_order",
+        "orders.ship_order",
+    ],
+    Role.SERVICE: [
+        "catalog.view_product",
+        "catalog.view_sku",
+        "orders.view_order",
+        "orders.cancel_order",
+        "orders.complete_order",
+    ],
+    Role.MANAGER: [
+        "catalog.view_category",
+        "catalog.view_product",
+        "catalog.view_sku",
+        "orders.view_order",
+        "orders.view_sales_figures",
+    ],
+    Role.ADMIN: ["*"],
+}
+
+
+def sync_roles(group_model, permission_model) -> None:
+    """Create the role groups and give each exactly its permissions (idempotent).
+
+    Takes the models as arguments so that a migration can pass its historical models.
+    """
+    all_permissions = list(permission_model.objects.all())
+    by_name = {f"{p.content_type.app_label}.{p.codename}": p for p in all_permissions}
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = group_model.objects.get_or_create(name=role)
+        if names == ["*"]:
+            group.permissions.set(all_permissions)
+        else:
+            group.permissions.set([by_name[name] for name in names if name in by_name])

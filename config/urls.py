@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from accounts.urls import auth_urlpatterns
+from core.views import healthz
+
+admin.site.site_header = _("Shop administration")
+admin.site.site_title = _("Shop administration")
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include(auth_urlpatterns)),
+    path("accounts/", include("accounts.urls")),
+    path("account/", include("orders.urls_customer")),
+    path("staff/orders/", include("orders.urls_staff")),
+    path("staff/", include("workspace.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("core.urls")),
+    path("", include("catalog.urls")),
+]
+

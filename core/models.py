@@ -1,0 +1,32 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SentMail(models.Model):
+    """A message kept by the embedded e-mail backend so that the demo can show what was sent."""
+
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True, db_index=True)
+    from_email = models.CharField(_("from"), max_length=254)
+    to = models.TextField(_("to"))
+    subject = models.CharField(_("subject"), max_length=998)
+    body = models.TextField(_("body"))
+    html_body = models.TextField(_("HTML body"), blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("sent e-mail")
+        verbose_name_plural = _("sent e-mails")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per worker host, touched by a periodic task: proof that beat and a worker run."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")

@@ -1,0 +1,314 @@
+"""Orders, their lines and their timeline (SPEC §2, ORD-1, ORD-11).
+
+The state field is a protected django-fsm field: it changes only through the `@transition`
+methods below, and those are called only from `orders.services`, which lock the row, check the
+actor's permission and write the `OrderEvent`.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class OrderState(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+    PAID = "paid", _("Paid, to be processed")
+    PICKED = "picked", _("Picked")
+    SHIPPED = "shipped", _("Shipped")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Channel(models.TextChoices):
+    STOREFRONT = "storefront", _("Storefront")
+    MARKETPLACE = "marketplace", _("Marketplace")
+    API = "api", _("API")
+
+
+class PaymentMethod(models.TextChoices):
+    ONLINE = "online", _("Online payment")
+    CASH_ON_DELIVERY = "cod", _("Cash on delivery")
+
+
+def _is_customer_or_has(perm: str):
+    """Transition permission: the order's own customer, or staff holding `perm`."""
+
+    def check(order: "Order", user) -> bool:
+        if order.customer_id is not None and order.customer_id == user.pk:
+            return True
+        return user.has_perm(perm)
+
+    return check
+
+
+def _system_only(order: "Order", user) -> bool:
+    """Transitions that only the system performs (gateway callback, scheduled jobs)."""
+    return False
+
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Order(ConcurrentTransitionMixin, models.Model):
+    number = models.CharField(_("order number"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.STOREFRONT
+    )
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
+
+    # Snapshot of the shipping address at the time of the order (ORD-3).
+    recipient_name = models.CharField(_("recipient"), max_length=50)
+    recipient_phone = models.CharField(_("mobile phone"), max_length=20)
+    province = models.CharField(_("province"), max_length=30)
+    city = models.CharField(_("city"), max_length=30)
+    district = models.CharField(_("district"), max_length=30)
+    address_line = models.CharField(_("address"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=6, blank=True)
+    customer_note = models.CharField(_("note from the customer"), max_length=500, blank=True)
+
+    payment_method = models.CharField(
+        _("payment method"),
+        max_length=10,
+        choices=PaymentMethod.choices,
+        default=PaymentMethod.ONLINE,
+    )
+    goods_amount = models.DecimalField(_("goods"), **MONEY)
+    discount_amount = models.DecimalField(_("discount"), default=Decimal("0.00"), **MONEY)
+    shipping_amount = models.DecimalField(_("shipping"), default=Decimal("0.00"), **MONEY)
+    total_amount = models.DecimalField(_("total"), **MONEY)
+    paid_amount = models.DecimalField(_("paid"), default=Decimal("0.00"), **MONEY)
+
+    state = FSMField(
+        _("state"),
+        default=OrderState.PENDING_PAYMENT,
+        choices=OrderState.choices,
+        protected=True,
+        db_index=True,
+    )
+    created_at = models.DateTimeField(_("placed at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        permissions = [
+            ("pick_order", _("Can mark an order picked")),
+            ("ship_order", _("Can mark an order shipped")),
+            ("cancel_order", _("Can cancel any customer's order")),
+            ("complete_order", _("Can confirm receipt for a customer")),
+            ("view_sales_figures", _("Can see sales figures")),
+        ]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="order_state_created"),
+            models.Index(fields=["customer", "created_at"], name="order_customer_created"),
+            models.Index(fields=["channel", "created_at"], name="order_channel_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="order_unique_external_id_per_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(goods_amount__gte=0)
+                & Q(discount_amount__gte=0)
+                & Q(shipping_amount__gte=0)
+                & Q(paid_amount__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount=F("goods_amount") - F("discount_amount") + F("shipping_amount")),
+                name="order_total_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=~Q(customer__isnull=True, contact_email=""),
+                name="order_has_customer_or_contact",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    # --- conditions ---------------------------------------------------------------------------
+    def is_prepaid(self) -> bool:
+        return self.payment_method == PaymentMethod.ONLINE
+
+    def is_cash_on_delivery(self) -> bool:
+        return self.payment_method == PaymentMethod.CASH_ON_DELIVERY
+
+    # --- transitions (called only from orders.services) ---------------------------------------
+    @transition(
+        field=state,
+        source=OrderState.PENDING_PAYMENT,
+        target=OrderState.PAID,
+        conditions=[is_prepaid],
+        permission=_system_only,
+    )
+    def pay(self) -> None:
+        """The payment gateway confirmed the payment."""
+
+    @transition(
+        field=state,
+        source=OrderState.PENDING_PAYMENT,
+        target=OrderState.PAID,
+        conditions=[is_cash_on_delivery],
+        permission=_system_only,
+    )
+    def accept_cash_on_delivery(self) -> None:
+        """A cash-on-delivery order goes to fulfilment before payment (ORD-4)."""
+
+    @transition(
+        field=state,
+        source=OrderState.PAID,
+        target=OrderState.PICKED,
+        permission="orders.pick_order",
+    )
+    def pick(self) -> None:
+        """Every line has been picked in the warehouse."""
+
+    @transition(
+        field=state,
+        source=OrderState.PICKED,
+        target=OrderState.SHIPPED,
+        permission="orders.ship_order",
+    )
+    def ship(self) -> None:
+        """The parcel was handed to the carrier."""
+
+    @transition(
+        field=state,
+        source=OrderState.SHIPPED,
+        target=OrderState.COMPLETED,
+        permission=_is_customer_or_has("orders.complete_order"),
+    )
+    def complete(self) -> None:
+        """Receipt confirmed by the customer, by an agent, or automatically (ORD-10)."""
+
+    @transition(
+        field=state,
+        source=OrderState.PENDING_PAYMENT,
+        target=OrderState.CANCELLED,
+        permission=_is_customer_or_has("orders.cancel_order"),
+    )
+    def cancel(self) -> None:
+        """Cancelled before payment: by the customer, an agent, or the payment deadline."""
+
+    @transition(
+        field=state,
+        source=[OrderState.PAID, OrderState.PICKED],
+        target=OrderState.CANCELLED,
+        permission="orders.cancel_order",
+    )
+    def cancel_after_payment(self) -> None:
+        """Cancelled by an agent before shipment; the payment is refunded (ORD-7, AFS-1)."""
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+    )
+    sku = models.ForeignKey(
+        "catalog.SKU", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Snapshots: the order keeps what was sold even if the catalogue changes later.
+    product_name = models.CharField(_("product"), max_length=200)
+    sku_code = models.CharField(_("SKU code"), max_length=40)
+    variant_label = models.CharField(_("variant"), max_length=100, blank=True)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    discount_amount = models.DecimalField(_("discount"), default=Decimal("0.00"), **MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0), name="orderline_discount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_name} × {self.quantity}"
+
+    @property
+    def gross_amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+    @property
+    def net_amount(self) -> Decimal:
+        return self.gross_amount - self.discount_amount
+
+
+class OrderEventKind(models.TextChoices):
+    PLACED = "placed", _("Order placed")
+    PAID = "paid", _("Payment received")
+    COD_ACCEPTED = "cod_accepted", _("Cash on delivery accepted")
+    PICKED = "picked", _("Picked")
+    SHIPPED = "shipped", _("Shipped")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's timeline and audit trail (ORD-11, SEC-4)."""
+
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="events"
+    )
+    created_at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the system acted."),
+    )
+    kind = models.CharField(_("event"), max_length=30, choices=OrderEventKind.choices)
+    from_state = models.CharField(
+        _("from"), max_length=20, choices=OrderState.choices, blank=True
+    )
+    to_state = models.CharField(_("to"), max_length=20, choices=OrderState.choices, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        indexes = [models.Index(fields=["order", "created_at"], name="orderevent_order_time")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
+
+
+class OrderNumberCounter(models.Model):
+    """The last order number handed out per day (ORD-1). See `orders.numbers`."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveBigIntegerField()
+
+    class Meta:
+        verbose_name = _("order number counter")
+        verbose_name_plural = _("order number counters")

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "staff_orders"
+
+urlpatterns = [
+    path("", views.staff_order_list, name="list"),
+    path("<str:number>/", views.staff_order_detail, name="detail"),
+    path("<str:number>/cancel/", views.staff_order_cancel, name="cancel"),
+]

@@ -1,0 +1,34 @@
+"""The staff workspace's navigation: each role sees the screens of its work (SEC-1)."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+_ALL_STAFF = frozenset({Role.WAREHOUSE, Role.SERVICE, Role.MANAGER, Role.ADMIN})
+
+NAV_ITEMS = [
+    NavItem(_("Warehouse"), "workspace:warehouse", frozenset({Role.WAREHOUSE, Role.ADMIN})),
+    NavItem(_("Service desk"), "workspace:service", frozenset({Role.SERVICE, Role.ADMIN})),
+    NavItem(_("Dashboard"), "workspace:manager", frozenset({Role.MANAGER, Role.ADMIN})),
+    NavItem(_("Orders"), "staff_orders:list", _ALL_STAFF),
+    NavItem(_("System"), "workspace:system", frozenset({Role.ADMIN})),
+]
+
+
+def items_for(role) -> list[NavItem]:
+    return [item for item in NAV_ITEMS if role in item.roles]
