@@ -13,7 +13,16 @@ class CategoryAdmin(admin.ModelAdmin):
 class SKUInline(admin.TabularInline):
     model = SKU
     extra = 0
-    fields = ("code", "barcode", "color", "size", "price", "weight_grams", "is_fragile", "is_active")
+    fields = (
+        "code",
+        "barcode",
+        "color",
+        "size",
+        "price",
+        "weight_grams",
+        "is_fragile",
+        "is_active",
+    )
 
 
 @admin.register(Product)
@@ -28,7 +37,16 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(SKU)
 class SKUAdmin(admin.ModelAdmin):
-    list_display = ("code", "product", "color", "size", "price", "weight_grams", "is_fragile", "is_active")
+    list_display = (
+        "code",
+        "product",
+        "color",
+        "size",
+        "price",
+        "weight_grams",
+        "is_fragile",
+        "is_active",
+    )
     list_filter = ("is_active", "is_fragile", "product__category")
     search_fields = ("code", "barcode", "product__name")
     list_select_related = ("product",)

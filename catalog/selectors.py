@@ -11,7 +11,9 @@ def storefront_products(*, category: Category | None = None, search: str = "") -
     if search:
         for word in search.split()[:5]:
             products = products.filter(
-                Q(name__icontains=word) | Q(description__icontains=word) | Q(skus__code__iexact=word)
+                Q(name__icontains=word)
+                | Q(description__icontains=word)
+                | Q(skus__code__iexact=word)
             )
     return (
         products.annotate(min_price=Min("skus__price", filter=Q(skus__is_active=True)))
@@ -29,6 +31,8 @@ def product_for_storefront(*, slug: str) -> Product:
     return (
         Product.objects.filter(is_active=True)
         .select_related("category")
-        .prefetch_related(Prefetch("skus", queryset=SKU.objects.filter(is_active=True).order_by("code")))
+        .prefetch_related(
+            Prefetch("skus", queryset=SKU.objects.filter(is_active=True).order_by("code"))
+        )
         .get(slug=slug)
     )

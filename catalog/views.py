@@ -57,7 +57,9 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     except Product.DoesNotExist:
         raise Http404 from None
     skus = list(item.skus.all())
-    selected = next((s for s in skus if str(s.pk) == request.GET.get("sku")), skus[0] if skus else None)
+    selected = next(
+        (s for s in skus if str(s.pk) == request.GET.get("sku")), skus[0] if skus else None
+    )
     return render(
         request, "catalog/product.html", {"product": item, "skus": skus, "selected": selected}
     )

@@ -20,4 +20,3 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("catalog.urls")),
 ]
-

@@ -6,8 +6,8 @@ class SentMail(models.Model):
     """A message kept by the embedded e-mail backend so that the demo can show what was sent."""
 
     sent_at = models.DateTimeField(_("sent at"), auto_now_add=True, db_index=True)
-    from_email = models.CharField(_("from"), max_length=254)
-    to = models.TextField(_("to"))
+    from_email = models.CharField(_("sender"), max_length=254)
+    to = models.TextField(_("recipients"))
     subject = models.CharField(_("subject"), max_length=998)
     body = models.TextField(_("body"))
     html_body = models.TextField(_("HTML body"), blank=True)
@@ -30,3 +30,6 @@ class WorkerHeartbeat(models.Model):
     class Meta:
         verbose_name = _("worker heartbeat")
         verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.hostname

@@ -135,7 +135,9 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 name="order_amounts_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(total_amount=F("goods_amount") - F("discount_amount") + F("shipping_amount")),
+                condition=Q(
+                    total_amount=F("goods_amount") - F("discount_amount") + F("shipping_amount")
+                ),
                 name="order_total_adds_up",
             ),
             models.CheckConstraint(
@@ -287,9 +289,11 @@ class OrderEvent(models.Model):
     )
     kind = models.CharField(_("event"), max_length=30, choices=OrderEventKind.choices)
     from_state = models.CharField(
-        _("from"), max_length=20, choices=OrderState.choices, blank=True
+        _("from state"), max_length=20, choices=OrderState.choices, blank=True
     )
-    to_state = models.CharField(_("to"), max_length=20, choices=OrderState.choices, blank=True)
+    to_state = models.CharField(
+        _("to state"), max_length=20, choices=OrderState.choices, blank=True
+    )
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
 
@@ -312,3 +316,6 @@ class OrderNumberCounter(models.Model):
     class Meta:
         verbose_name = _("order number counter")
         verbose_name_plural = _("order number counters")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"

@@ -2,7 +2,6 @@
 queries, whatever the number of orders."""
 
 from datetime import date, datetime, time, timedelta
-
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Prefetch, Q, QuerySet, Sum, Value
@@ -33,9 +32,7 @@ def staff_order_list(
     if placed_from:
         orders = orders.filter(created_at__gte=_local_midnight(placed_from))
     if placed_to:
-        orders = orders.filter(
-            created_at__lt=_local_midnight(placed_to) + timedelta(days=1)
-        )
+        orders = orders.filter(created_at__lt=_local_midnight(placed_to) + timedelta(days=1))
     if search:
         term = search.strip()
         orders = orders.filter(
@@ -45,7 +42,7 @@ def staff_order_list(
             | Q(contact_email__iexact=term)
             | Q(customer__email__iexact=term)
         )
-    return orders.order_by("-created_at", "-id")
+    return orders.annotate(item_count=Sum("lines__quantity")).order_by("-created_at", "-id")
 
 
 def customer_order_list(*, customer) -> QuerySet[Order]:
@@ -61,7 +58,10 @@ def order_detail(*, number: str, customer=None) -> Order:
     anyone else's raises Order.DoesNotExist (the view answers 404, SEC-2)."""
     orders = Order.objects.select_related("customer").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
-        Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
+        Prefetch(
+            "events",
+            queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id"),
+        ),
     )
     if customer is not None:
         orders = orders.filter(customer=customer)
@@ -75,7 +75,12 @@ def state_counts() -> dict[str, int]:
 
 def oldest_in_state(state: str) -> QuerySet[Order]:
     """Orders waiting in `state`, the longest-waiting first (the work queues)."""
-    return Order.objects.filter(state=state).select_related("customer").order_by("created_at", "id")
+    return (
+        Order.objects.filter(state=state)
+        .select_related("customer")
+        .annotate(item_count=Sum("lines__quantity"))
+        .order_by("created_at", "id")
+    )
 
 
 def sales_summary(*, periods: dict[str, date]) -> dict[str, dict]:

@@ -258,8 +258,19 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
         raise OrderActionNotAllowed(_("Say why the order is cancelled."))
 
     with transaction.atomic():
-        state = Order.objects.select_for_update().values_list("state", flat=True).get(pk=order_id)
-        name = "cancel" if state == OrderState.PENDING_PAYMENT else "cancel_after_payment"
+        order = (
+            Order.objects.select_for_update()
+            .only("state", "number", "customer_id")
+            .get(pk=order_id)
+        )
+        paid = order.state != OrderState.PENDING_PAYMENT
+        if paid and actor is not None and actor.pk == order.customer_id:
+            # ORD-7: once paid, the warehouse may have started; only an agent can stop it.
+            raise OrderActionNotAllowed(
+                _("Order %(number)s is already paid; please ask customer service to cancel it.")
+                % {"number": order.number}
+            )
+        name = "cancel_after_payment" if paid else "cancel"
 
         def stamp(order: Order) -> None:
             order.cancelled_at = timezone.now()

@@ -41,8 +41,11 @@ def my_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(
         request,
         "orders/my_order_detail.html",
-        {"order": order, "can_cancel": order.state == OrderState.PENDING_PAYMENT,
-         "can_confirm": order.state == OrderState.SHIPPED},
+        {
+            "order": order,
+            "can_cancel": order.state == OrderState.PENDING_PAYMENT,
+            "can_confirm": order.state == OrderState.SHIPPED,
+        },
     )
 
 
@@ -70,7 +73,9 @@ def my_order_confirm_receipt(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Thank you! Order %(number)s is complete.") % {"number": number})
+        messages.success(
+            request, _("Thank you! Order %(number)s is complete.") % {"number": number}
+        )
     return redirect("orders:my_order_detail", number=number)
 
 

@@ -82,7 +82,11 @@ def manager_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "workspace/manager_home.html",
-        {"summary": order_selectors.sales_summary(periods=periods), "states": states, "total": total},
+        {
+            "summary": order_selectors.sales_summary(periods=periods),
+            "states": states,
+            "total": total,
+        },
     )
 
 

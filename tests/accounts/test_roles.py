@@ -52,7 +52,9 @@ def test_login_lands_on_the_roles_home_page(client, role, home):
 def test_login_is_case_insensitive_on_the_email(client):
     UserFactory(role=Role.CUSTOMER, email="mei@example.com", password="s3cret-pass")
 
-    response = client.post(reverse("login"), {"username": "Mei@Example.com", "password": "s3cret-pass"})
+    response = client.post(
+        reverse("login"), {"username": "Mei@Example.com", "password": "s3cret-pass"}
+    )
 
     assert response.status_code == 302
 
@@ -121,14 +123,20 @@ def test_sign_up_with_a_taken_email_is_refused(client):
 
     response = client.post(
         reverse("accounts:signup"),
-        {"email": "TAKEN@example.com", "password1": "a-long-pass-2026", "password2": "a-long-pass-2026"},
+        {
+            "email": "TAKEN@example.com",
+            "password1": "a-long-pass-2026",
+            "password2": "a-long-pass-2026",
+        },
     )
 
     assert response.status_code == 200
     assert "email" in response.context["form"].errors
 
 
-def test_password_reset_mail_is_sent_by_the_worker_after_commit(client, mailoutbox, django_capture_on_commit_callbacks):
+def test_password_reset_mail_is_sent_by_the_worker_after_commit(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     UserFactory(role=Role.CUSTOMER, email="forgot@example.com")
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -13,7 +13,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
-        not shutil.which(CHROMIUM), reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+        not shutil.which(CHROMIUM),
+        reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
     ),
 ]
 
@@ -79,10 +80,10 @@ def test_wrong_password_is_shown_in_the_users_language(browser, live_server):
         assert page.locator("html").get_attribute("lang") == "zh-hans"
         page.locator("input[name=username]").fill("buyer@example.com")
         page.locator("input[name=password]").fill("wrong-password")
-        page.locator("form [type=submit]").first.click()
+        page.locator("form:has(input[name=password]) [type=submit]").click()
         page.wait_for_load_state()
 
         assert page.url.endswith("/accounts/login/")
-        assert "请输入正确的" in page.content()
+        assert "请输入一个正确的" in page.content()
     finally:
         context.close()

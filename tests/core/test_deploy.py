@@ -36,9 +36,7 @@ def test_check_deploy_is_clean_under_production_settings():
 
 
 def test_production_settings_refuse_a_missing_secret_key():
-    result = _manage(
-        "check", DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY=""
-    )
+    result = _manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="")
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr

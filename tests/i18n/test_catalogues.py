@@ -29,7 +29,9 @@ def test_placeholders_survive_translation():
     for entry in catalogue.translated_entries():
         if entry.msgid_plural:
             continue
-        assert sorted(pattern.findall(entry.msgid)) == sorted(pattern.findall(entry.msgstr)), entry.msgid
+        assert sorted(pattern.findall(entry.msgid)) == sorted(pattern.findall(entry.msgstr)), (
+            entry.msgid
+        )
 
 
 @pytest.mark.django_db

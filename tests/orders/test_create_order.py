@@ -43,7 +43,11 @@ def test_order_is_priced_from_the_catalogue_and_starts_awaiting_payment():
     ]
     assert order.lines.first().product_name == mug.product.name
     placed = order.events.get()
-    assert (placed.kind, placed.actor, placed.to_state) == (OrderEventKind.PLACED, customer, "pending_payment")
+    assert (placed.kind, placed.actor, placed.to_state) == (
+        OrderEventKind.PLACED,
+        customer,
+        "pending_payment",
+    )
 
 
 def test_order_keeps_its_price_when_the_catalogue_changes_later():

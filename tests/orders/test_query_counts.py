@@ -33,7 +33,9 @@ def _queries_for(client, django_assert_max_num_queries, url, limit):
         (Role.ADMIN, "workspace:system", OrderState.PAID),
     ],
 )
-def test_staff_pages_query_count_does_not_grow(client, django_assert_max_num_queries, role, url_name, state):
+def test_staff_pages_query_count_does_not_grow(
+    client, django_assert_max_num_queries, role, url_name, state
+):
     client.force_login(UserFactory(role=role))
     url = reverse(url_name)
     _orders(2, state=state)
@@ -62,16 +64,30 @@ def test_order_detail_query_count_does_not_grow_with_lines(client, django_assert
     customer = UserFactory(role=Role.CUSTOMER)
     client.force_login(customer)
     small = make_order(customer=customer, skus=[SKUFactory()], state=OrderState.SHIPPED)
-    large = make_order(customer=customer, skus=[SKUFactory() for _ in range(12)], state=OrderState.SHIPPED)
+    large = make_order(
+        customer=customer, skus=[SKUFactory() for _ in range(12)], state=OrderState.SHIPPED
+    )
 
-    few = _queries_for(client, django_assert_max_num_queries, reverse("orders:my_order_detail", args=[small.number]), 10)
-    many = _queries_for(client, django_assert_max_num_queries, reverse("orders:my_order_detail", args=[large.number]), 10)
+    few = _queries_for(
+        client,
+        django_assert_max_num_queries,
+        reverse("orders:my_order_detail", args=[small.number]),
+        10,
+    )
+    many = _queries_for(
+        client,
+        django_assert_max_num_queries,
+        reverse("orders:my_order_detail", args=[large.number]),
+        10,
+    )
 
     assert many == few
 
 
 @pytest.mark.parametrize("url_name", ["catalog:home", "catalog:search"])
-def test_storefront_lists_query_count_does_not_grow(client, django_assert_max_num_queries, url_name):
+def test_storefront_lists_query_count_does_not_grow(
+    client, django_assert_max_num_queries, url_name
+):
     url = reverse(url_name) + ("?q=Product" if url_name == "catalog:search" else "")
     for _ in range(2):
         SKUFactory()
