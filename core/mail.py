@@ -10,7 +10,11 @@ class DatabaseEmailBackend(BaseEmailBackend):
         rows = []
         for message in email_messages:
             html = next(
-                (content for content, mime in getattr(message, "alternatives", []) if mime == "text/html"),
+                (
+                    content
+                    for content, mime in getattr(message, "alternatives", [])
+                    if mime == "text/html"
+                ),
                 "",
             )
             rows.append(
