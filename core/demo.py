@@ -709,11 +709,6 @@ SHIPPING_FEE = Decimal("8.00")
 def price_order(goods: Decimal, *, discount: Decimal = ZERO) -> tuple[Decimal, Decimal, Decimal]:
     """(discount, shipping, total) for an order: free shipping (包邮) from 99 yuan, 8 below."""
     shipping = ZERO if goods - discount >= FREE_SHIPPING_FROM else SHIPPING_FEE
-    if float(goods) - float(discount) + float(shipping) != float(goods - discount + shipping):
-        # SQLite stores decimals as floats and checks `order_total_adds_up` in float arithmetic,
-        # which refuses some exact sums (49.80 - 20.00 + 0.00 = 29.80). Until the constraint
-        # rounds, such orders get no discount and free shipping, so they insert everywhere.
-        discount = shipping = ZERO
     return discount, shipping, goods - discount + shipping
 
 

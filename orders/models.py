@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -120,6 +121,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "created_at"], name="order_state_created"),
             models.Index(fields=["customer", "created_at"], name="order_customer_created"),
             models.Index(fields=["channel", "created_at"], name="order_channel_created"),
+            # Staff search looks orders up by each of these (orders.selectors._search_filter).
+            models.Index(fields=["recipient_phone"], name="order_recipient_phone"),
+            models.Index(fields=["contact_email"], name="order_contact_email"),
+            models.Index(fields=["external_id"], name="order_external_id"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -135,8 +140,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 name="order_amounts_not_negative",
             ),
             models.CheckConstraint(
+                # Rounded because SQLite keeps decimals as floating point.
                 condition=Q(
-                    total_amount=F("goods_amount") - F("discount_amount") + F("shipping_amount")
+                    total_amount=Round(
+                        F("goods_amount") - F("discount_amount") + F("shipping_amount"), 2
+                    )
                 ),
                 name="order_total_adds_up",
             ),

@@ -4,7 +4,17 @@ queries, whatever the number of orders."""
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -34,15 +44,34 @@ def staff_order_list(
     if placed_to:
         orders = orders.filter(created_at__lt=_local_midnight(placed_to) + timedelta(days=1))
     if search:
-        term = search.strip()
-        orders = orders.filter(
-            Q(number=term)
-            | Q(external_id=term)
-            | Q(recipient_phone=term)
-            | Q(contact_email__iexact=term)
-            | Q(customer__email__iexact=term)
-        )
-    return orders.annotate(item_count=Sum("lines__quantity")).order_by("-created_at", "-id")
+        orders = orders.filter(_search_filter(search.strip()))
+    return _with_item_count(orders).order_by("-created_at", "-id")
+
+
+def _with_item_count(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Annotate `item_count` (units ordered) with a correlated subquery, so that only the
+    page's orders are counted; a join with GROUP BY would sum every order's lines before the
+    page is cut."""
+    units = (
+        OrderLine.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(units=Sum("quantity"))
+        .values("units")
+    )
+    return orders.annotate(item_count=Subquery(units))
+
+
+def _search_filter(term: str) -> Q:
+    """One indexed look-up chosen by the shape of the term: e-mail, order number, mobile
+    phone, else an external id (or a number typed in part)."""
+    if "@" in term:
+        return Q(contact_email=term.lower())
+    if term.isdigit() and len(term) == 16:
+        return Q(number=term)
+    if term.isdigit() and len(term) == 11:
+        return Q(recipient_phone=term)
+    return Q(external_id=term) | Q(number=term)
 
 
 def customer_order_list(*, customer) -> QuerySet[Order]:
@@ -75,11 +104,8 @@ def state_counts() -> dict[str, int]:
 
 def oldest_in_state(state: str) -> QuerySet[Order]:
     """Orders waiting in `state`, the longest-waiting first (the work queues)."""
-    return (
-        Order.objects.filter(state=state)
-        .select_related("customer")
-        .annotate(item_count=Sum("lines__quantity"))
-        .order_by("created_at", "id")
+    return _with_item_count(Order.objects.filter(state=state).select_related("customer")).order_by(
+        "created_at", "id"
     )
 
 

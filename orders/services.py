@@ -99,7 +99,7 @@ def create_order(
         now = timezone.now()
         order = Order(
             customer=customer,
-            contact_email=contact_email or (customer.email if customer else ""),
+            contact_email=(contact_email or (customer.email if customer else "")).lower(),
             channel=channel,
             external_id=external_id,
             payment_method=payment_method,

@@ -104,3 +104,25 @@ def test_guest_order_needs_a_contact_address():
         contact_email="guest@example.com", lines=[LineRequest(SKUFactory().pk, 1)], address=ADDRESS
     )
     assert order.customer is None
+
+
+@pytest.mark.parametrize(
+    ("price", "shipping"),
+    [
+        (Decimal("49.80"), Decimal("0.00")),
+        (Decimal("0.10"), Decimal("0.20")),
+        (Decimal("33.33"), Decimal("8.00")),
+    ],
+)
+def test_totals_that_floats_cannot_represent_are_stored(price, shipping):
+    sku = SKUFactory(price=price)
+
+    order = services.create_order(
+        customer=UserFactory(role="customer"),
+        lines=[LineRequest(sku.pk, 3)],
+        address=ADDRESS,
+        shipping_amount=shipping,
+    )
+
+    order.refresh_from_db()
+    assert order.total_amount == price * 3 + shipping

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from orders.models import Channel, OrderState
-from tests.factories import UserFactory, make_order
+from tests.factories import UserFactory, make_address, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +184,21 @@ def test_staff_detail_shows_the_timeline(client):
         "picked",
         "shipped",
     ]
+
+
+@pytest.mark.parametrize("field", ["number", "recipient_phone", "contact_email", "external_id"])
+def test_staff_search_finds_an_order_by_each_key(client, field):
+    wanted = make_order(
+        channel=Channel.MARKETPLACE,
+        external_id="TB-778899",
+        address=make_address(recipient_phone="13900001111"),
+    )
+    other = make_order()
+    client.force_login(UserFactory(role=Role.SERVICE))
+    term = getattr(wanted, field)
+
+    page = client.get(reverse("staff_orders:list"), {"search": term.upper()}).context["page"]
+
+    numbers = [o.number for o in page]
+    assert wanted.number in numbers
+    assert other.number not in numbers
