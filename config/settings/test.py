@@ -1,14 +1,18 @@
 """Tests: PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set, SQLite otherwise."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import DATABASES, VAR_DIR, env_bool
 
 DEBUG = False
 SECRET_KEY = "test-only-key"
 DEMO_ACCOUNTS_ALLOWED = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True
+# A real worker started by a test (tests/core/test_worker.py) runs with these settings too: it
+# turns eager mode off and stores its mail in the database, where the test process can see it.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 AXES_ENABLED = False
 LANGUAGE_CODE = "en"
