@@ -23,6 +23,8 @@ from accounts.models import User
 from accounts.roles import Role, sync_roles
 from catalog.barcodes import make_ean13
 from catalog.models import SKU, Category, Product
+from inventory import services as inventory_services
+from inventory.models import Bin, Warehouse
 from orders import services
 from orders.models import Channel, Order, OrderState, PaymentMethod
 
@@ -109,6 +111,38 @@ class SKUFactory(DjangoModelFactory):
     weight_grams = 300
     is_fragile = False
     is_active = True
+
+
+class WarehouseFactory(DjangoModelFactory):
+    """An active warehouse in Zhejiang with a unique code (WH01, WH02, …)."""
+
+    class Meta:
+        model = Warehouse
+
+    code = factory.Sequence(lambda n: f"WH{n + 1:02d}")
+    name = factory.Sequence(lambda n: f"Warehouse {n + 1}")
+    province = "浙江省"
+    city = "杭州市"
+
+
+class BinFactory(DjangoModelFactory):
+    """A storage bin A-01-01, A-01-02, … walked in the order of creation."""
+
+    class Meta:
+        model = Bin
+
+    warehouse = factory.SubFactory(WarehouseFactory)
+    code = factory.Sequence(lambda n: f"A-{n // 50 + 1:02d}-{n % 50 + 1:02d}")
+    walk_order = factory.Sequence(lambda n: n)
+
+
+def stock_sku(quantity: int, *, bin: Bin | None = None, sku: SKU | None = None) -> SKU:
+    """A SKU (new unless given) with `quantity` units received into `bin` (new unless given),
+    through the inventory service, so the ledger balances."""
+    sku = sku or SKUFactory()
+    bin = bin or BinFactory()
+    inventory_services.receive(sku_id=sku.pk, bin_id=bin.pk, quantity=quantity)
+    return sku
 
 
 def make_address(**overrides: str) -> services.ShippingAddress:

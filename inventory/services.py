@@ -1,0 +1,502 @@
+"""The only way stock changes (INV-3, INV-4, INV-6).
+
+Every service runs in one transaction, locks the stock rows it will change with
+`select_for_update()` in ascending primary-key order (so two services never wait on each other
+in a cycle, whatever order their lines come in), re-checks the numbers it locked, changes them
+and writes one `StockMovement` per row changed. The database constraints (on-hand ≥ 0,
+0 ≤ reserved ≤ on-hand) are the last guard. A service that cannot do its work raises a
+`StockError` and leaves nothing half-done.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+
+from .models import (
+    Allocation,
+    AllocationState,
+    Bin,
+    MovementKind,
+    RegionPriority,
+    Stock,
+    StockMovement,
+    Warehouse,
+)
+
+
+class StockError(DomainError):
+    """A stock operation the numbers do not allow."""
+
+
+@dataclass(frozen=True)
+class Shortage:
+    sku_id: int
+    wanted: int
+    available: int
+
+
+class OutOfStock(StockError):
+    """Not enough available stock for one or more lines; nothing was reserved."""
+
+    def __init__(self, shortages: Sequence[Shortage]):
+        self.shortages = list(shortages)
+        super().__init__(
+            _("Not enough stock: %(lines)s")
+            % {
+                "lines": "; ".join(
+                    _("SKU %(sku)s wanted %(wanted)d, available %(available)d")
+                    % {"sku": s.sku_id, "wanted": s.wanted, "available": s.available}
+                    for s in self.shortages
+                )
+            }
+        )
+
+
+@dataclass(frozen=True)
+class DemandLine:
+    """One line to reserve: `line` is the caller's reference (e.g. an order line id)."""
+
+    line: str
+    sku_id: int
+    quantity: int
+
+
+@dataclass
+class Reservation:
+    """What `reserve` promised: allocations grouped by warehouse, one shipment each (INV-6)."""
+
+    group: str
+    by_warehouse: dict[int, list[Allocation]] = field(default_factory=dict)
+
+    @property
+    def warehouse_ids(self) -> list[int]:
+        return list(self.by_warehouse)
+
+    @property
+    def is_split(self) -> bool:
+        return len(self.by_warehouse) > 1
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _record(
+    stock: Stock,
+    *,
+    kind: str,
+    on_hand: int = 0,
+    reserved: int = 0,
+    actor=None,
+    reason: str = "",
+    reference: tuple[str, str] = ("", ""),
+) -> StockMovement:
+    """Apply a change to a locked stock row and write its ledger row."""
+    stock.on_hand += on_hand
+    stock.reserved += reserved
+    stock.save(update_fields=["on_hand", "reserved"])
+    return StockMovement.objects.create(
+        kind=kind,
+        sku_id=stock.sku_id,
+        bin_id=stock.bin_id,
+        on_hand_change=on_hand,
+        reserved_change=reserved,
+        actor=actor,
+        reason=reason,
+        reference_type=reference[0],
+        reference_id=str(reference[1]),
+    )
+
+
+def _lock_rows(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Stock]:
+    """Lock the stock rows of the given (sku_id, bin_id) pairs, creating missing ones, in
+    primary-key order. Safe under concurrency: creation ignores rows another transaction made."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    Stock.objects.bulk_create(
+        [Stock(sku_id=sku_id, bin_id=bin_id) for sku_id, bin_id in pairs], ignore_conflicts=True
+    )
+    match = Q()
+    for sku_id, bin_id in pairs:
+        match |= Q(sku_id=sku_id, bin_id=bin_id)
+    rows = Stock.objects.filter(match).select_for_update().order_by("pk")
+    return {(row.sku_id, row.bin_id): row for row in rows}
+
+
+def _staging_bin_ids(warehouse_ids: Iterable[int]) -> dict[int, int]:
+    """The packing-area bin of each warehouse, created on first use."""
+    ids = {}
+    for warehouse_id in set(warehouse_ids):
+        staging, _created = Bin.objects.get_or_create(
+            warehouse_id=warehouse_id,
+            is_staging=True,
+            defaults={"code": "STAGING", "walk_order": 999_999},
+        )
+        ids[warehouse_id] = staging.pk
+    return ids
+
+
+def _positive(quantity: int) -> None:
+    if quantity < 1:
+        raise StockError(_("The quantity must be at least 1."))
+
+
+def _reason_required(reason: str) -> str:
+    if not reason.strip():
+        raise StockError(_("Say why the stock is changed."))
+    return reason.strip()
+
+
+def _storage_bin(bin_id: int) -> Bin:
+    try:
+        return Bin.objects.select_related("warehouse").get(pk=bin_id, is_staging=False)
+    except Bin.DoesNotExist:
+        raise StockError(_("There is no such bin.")) from None
+
+
+# --- reservation and allocation ----------------------------------------------------------------
+def warehouse_preference(province: str) -> list[int]:
+    """Active warehouses in the order they should serve `province`: its configured priority
+    first, then the others by code."""
+    ranked = list(
+        RegionPriority.objects.filter(province=province, warehouse__is_active=True)
+        .order_by("priority", "warehouse__code")
+        .values_list("warehouse_id", flat=True)
+    )
+    others = Warehouse.objects.filter(is_active=True).exclude(pk__in=ranked).order_by("code")
+    return ranked + list(others.values_list("pk", flat=True))
+
+
+def reserve(
+    *, group: str, lines: Sequence[DemandLine], province: str = "", actor=None
+) -> Reservation:
+    """Reserve every line, all or nothing (INV-3), from one warehouse when one can serve the
+    whole demand — the first in `warehouse_preference(province)` that can — else split across
+    warehouses in that order (INV-6). Within a warehouse, bins are drawn in walking order.
+
+    Locks every storage stock row of the SKUs concerned (in pk order) before deciding, so two
+    buyers of the last unit are served one after the other and the second is refused with
+    `OutOfStock`.
+    """
+    if not lines:
+        raise StockError(_("Nothing to reserve."))
+    for line in lines:
+        _positive(line.quantity)
+    wanted: dict[int, int] = defaultdict(int)
+    for line in lines:
+        wanted[line.sku_id] += line.quantity
+
+    with transaction.atomic():
+        rows = list(
+            Stock.objects.filter(
+                sku_id__in=wanted,
+                bin__is_staging=False,
+                bin__is_active=True,
+                bin__warehouse__is_active=True,
+            )
+            .select_related("bin")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        available: dict[tuple[int, int], int] = defaultdict(int)  # (warehouse, sku) -> units
+        for row in rows:
+            available[(row.bin.warehouse_id, row.sku_id)] += row.available
+        totals: dict[int, int] = defaultdict(int)
+        for (_warehouse, sku_id), units in available.items():
+            totals[sku_id] += units
+        shortages = [
+            Shortage(sku_id, units, totals[sku_id])
+            for sku_id, units in wanted.items()
+            if totals[sku_id] < units
+        ]
+        if shortages:
+            raise OutOfStock(shortages)
+
+        preference = warehouse_preference(province)
+        whole = next(
+            (
+                w
+                for w in preference
+                if all(available[(w, sku_id)] >= units for sku_id, units in wanted.items())
+            ),
+            None,
+        )
+        order = [whole] if whole is not None else preference
+        rows_by_warehouse: dict[int, list[Stock]] = defaultdict(list)
+        for row in sorted(rows, key=lambda r: (r.bin.walk_order, r.bin.code)):
+            rows_by_warehouse[row.bin.warehouse_id].append(row)
+
+        reservation = Reservation(group=group)
+        for line in lines:
+            remaining = line.quantity
+            for warehouse_id in order:
+                for row in rows_by_warehouse[warehouse_id]:
+                    if remaining == 0:
+                        break
+                    if row.sku_id != line.sku_id or row.available <= 0:
+                        continue
+                    take = min(remaining, row.available)
+                    _record(
+                        row,
+                        kind=MovementKind.RESERVATION,
+                        reserved=take,
+                        actor=actor,
+                        reference=("demand_line", line.line),
+                    )
+                    allocation = Allocation.objects.create(
+                        group=group, line=line.line, stock=row, quantity=take
+                    )
+                    reservation.by_warehouse.setdefault(warehouse_id, []).append(allocation)
+                    remaining -= take
+            if remaining:  # the locked totals said this cannot happen
+                raise OutOfStock([Shortage(line.sku_id, line.quantity, line.quantity - remaining)])
+    return reservation
+
+
+def _locked_allocations(group: str, states: Sequence[str]) -> list[Allocation]:
+    return list(
+        Allocation.objects.select_for_update()
+        .filter(group=group, state__in=states)
+        .select_related("stock__bin")
+        .order_by("pk")
+    )
+
+
+def _rows_for(allocations: Sequence[Allocation]) -> tuple[dict, dict[int, int]]:
+    """Lock the storage rows of `allocations` and the matching packing-area rows together."""
+    staging = _staging_bin_ids(a.stock.bin.warehouse_id for a in allocations)
+    pairs = {(a.stock.sku_id, a.stock.bin_id) for a in allocations}
+    pairs |= {(a.stock.sku_id, staging[a.stock.bin.warehouse_id]) for a in allocations}
+    return _lock_rows(pairs), staging
+
+
+def release(*, group: str, actor=None, reason: str = "") -> int:
+    """Give back everything of `group` not yet shipped (a cancelled or intercepted order):
+    reserved units become available again, picked units go from the packing area back to their
+    bin. Idempotent: a second call finds nothing to release. Returns the units released."""
+    with transaction.atomic():
+        allocations = _locked_allocations(group, [AllocationState.RESERVED, AllocationState.PICKED])
+        if not allocations:
+            return 0
+        rows, staging = _rows_for(allocations)
+        for allocation in allocations:
+            sku_id, bin_id = allocation.stock.sku_id, allocation.stock.bin_id
+            storage = rows[(sku_id, bin_id)]
+            note = {"actor": actor, "reason": reason, "reference": ("demand_line", allocation.line)}
+            unpicked = allocation.quantity - allocation.picked
+            if unpicked:
+                _record(storage, kind=MovementKind.RELEASE, reserved=-unpicked, **note)
+            if allocation.picked:
+                staged = rows[(sku_id, staging[allocation.stock.bin.warehouse_id])]
+                picked = allocation.picked
+                _record(
+                    staged, kind=MovementKind.RELEASE, on_hand=-picked, reserved=-picked, **note
+                )
+                _record(storage, kind=MovementKind.RETURN, on_hand=picked, **note)
+            allocation.state = AllocationState.RELEASED
+            allocation.save(update_fields=["state"])
+        return sum(a.quantity for a in allocations)
+
+
+def pick(*, allocation_id: int, quantity: int, actor=None) -> Allocation:
+    """Take `quantity` units of a reservation out of its bin into the packing area. The units
+    stay promised (reserved) there until they ship or are released."""
+    _positive(quantity)
+    with transaction.atomic():
+        allocation = (
+            Allocation.objects.select_for_update()
+            .select_related("stock__bin")
+            .get(pk=allocation_id)
+        )
+        if allocation.state not in (AllocationState.RESERVED, AllocationState.PICKED):
+            raise StockError(_("This reservation is no longer open."))
+        if allocation.picked + quantity > allocation.quantity:
+            raise StockError(
+                _("Too many: %(left)d left to pick.")
+                % {"left": allocation.quantity - allocation.picked}
+            )
+        rows, staging = _rows_for([allocation])
+        sku_id = allocation.stock.sku_id
+        storage = rows[(sku_id, allocation.stock.bin_id)]
+        staged = rows[(sku_id, staging[allocation.stock.bin.warehouse_id])]
+        note = {"actor": actor, "reference": ("demand_line", allocation.line)}
+        _record(storage, kind=MovementKind.PICK, on_hand=-quantity, reserved=-quantity, **note)
+        _record(staged, kind=MovementKind.PICK, on_hand=quantity, reserved=quantity, **note)
+        allocation.picked += quantity
+        allocation.state = AllocationState.PICKED
+        allocation.save(update_fields=["picked", "state"])
+        return allocation
+
+
+def ship(*, group: str, actor=None) -> int:
+    """Consume the picked units of `group` at shipment: they leave the packing area and the
+    warehouse. Every reservation of the group must be fully picked. Returns the units shipped."""
+    with transaction.atomic():
+        allocations = _locked_allocations(group, [AllocationState.RESERVED, AllocationState.PICKED])
+        if not allocations:
+            raise StockError(_("Nothing is waiting to ship."))
+        if any(a.picked < a.quantity for a in allocations):
+            raise StockError(_("Not everything has been picked yet."))
+        rows, staging = _rows_for(allocations)
+        for allocation in allocations:
+            staged = rows[(allocation.stock.sku_id, staging[allocation.stock.bin.warehouse_id])]
+            _record(
+                staged,
+                kind=MovementKind.SHIPMENT,
+                on_hand=-allocation.quantity,
+                reserved=-allocation.quantity,
+                actor=actor,
+                reference=("demand_line", allocation.line),
+            )
+            allocation.state = AllocationState.SHIPPED
+            allocation.save(update_fields=["state"])
+        return sum(a.quantity for a in allocations)
+
+
+# --- goods in and out, corrections -------------------------------------------------------------
+def receive(
+    *,
+    sku_id: int,
+    bin_id: int,
+    quantity: int,
+    actor=None,
+    reference: tuple[str, str] = ("", ""),
+    reason: str = "",
+) -> Stock:
+    """Goods arrive in a bin (INV-7)."""
+    _positive(quantity)
+    _storage_bin(bin_id)
+    with transaction.atomic():
+        row = _lock_rows([(sku_id, bin_id)])[(sku_id, bin_id)]
+        _record(
+            row,
+            kind=MovementKind.RECEIPT,
+            on_hand=quantity,
+            actor=actor,
+            reason=reason,
+            reference=reference,
+        )
+        return row
+
+
+def return_to_stock(
+    *,
+    sku_id: int,
+    bin_id: int,
+    quantity: int,
+    actor=None,
+    reference: tuple[str, str] = ("", ""),
+    reason: str = "",
+) -> Stock:
+    """Sellable goods sent back by a customer go back on the shelf (AFS-3)."""
+    _positive(quantity)
+    _storage_bin(bin_id)
+    with transaction.atomic():
+        row = _lock_rows([(sku_id, bin_id)])[(sku_id, bin_id)]
+        _record(
+            row,
+            kind=MovementKind.RETURN,
+            on_hand=quantity,
+            actor=actor,
+            reason=reason,
+            reference=reference,
+        )
+        return row
+
+
+def _take_available(row: Stock, quantity: int) -> None:
+    if quantity > row.available:
+        raise StockError(
+            _(
+                "Only %(available)d unit(s) in bin %(bin)s are free to move; "
+                "%(reserved)d are reserved."
+            )
+            % {"available": row.available, "bin": row.bin.code, "reserved": row.reserved}
+        )
+
+
+def write_off(*, sku_id: int, bin_id: int, quantity: int, actor, reason: str) -> Stock:
+    """Damaged or lost goods leave the stock. Reserved units cannot be written off."""
+    _positive(quantity)
+    reason = _reason_required(reason)
+    bin_ = _storage_bin(bin_id)
+    with transaction.atomic():
+        row = _lock_rows([(sku_id, bin_id)])[(sku_id, bin_id)]
+        row.bin = bin_
+        _take_available(row, quantity)
+        _record(row, kind=MovementKind.WRITE_OFF, on_hand=-quantity, actor=actor, reason=reason)
+        return row
+
+
+def adjust(*, sku_id: int, bin_id: int, change: int, actor, reason: str) -> Stock:
+    """Correct the on-hand of a bin by `change` units (positive or negative), with a reason."""
+    if change == 0:
+        raise StockError(_("An adjustment must change the quantity."))
+    reason = _reason_required(reason)
+    bin_ = _storage_bin(bin_id)
+    with transaction.atomic():
+        row = _lock_rows([(sku_id, bin_id)])[(sku_id, bin_id)]
+        row.bin = bin_
+        if change < 0:
+            _take_available(row, -change)
+        _record(row, kind=MovementKind.ADJUSTMENT, on_hand=change, actor=actor, reason=reason)
+        return row
+
+
+def transfer(
+    *, sku_id: int, from_bin_id: int, to_bin_id: int, quantity: int, actor, reason: str = ""
+) -> tuple[Stock, Stock]:
+    """Move free units between two bins, in one warehouse or between warehouses."""
+    _positive(quantity)
+    if from_bin_id == to_bin_id:
+        raise StockError(_("Choose two different bins."))
+    source_bin, _target_bin = _storage_bin(from_bin_id), _storage_bin(to_bin_id)
+    with transaction.atomic():
+        rows = _lock_rows([(sku_id, from_bin_id), (sku_id, to_bin_id)])
+        source, target = rows[(sku_id, from_bin_id)], rows[(sku_id, to_bin_id)]
+        source.bin = source_bin
+        _take_available(source, quantity)
+        _record(source, kind=MovementKind.TRANSFER, on_hand=-quantity, actor=actor, reason=reason)
+        _record(target, kind=MovementKind.TRANSFER, on_hand=quantity, actor=actor, reason=reason)
+        return source, target
+
+
+def post_stock_take(
+    *, bin_id: int, counts: dict[int, int], actor, reason: str
+) -> list[StockMovement]:
+    """Post a count of one bin (盘点): every SKU counted at a different quantity than the books
+    say gets a stock-take movement for the difference. SKUs on the books but not in `counts`
+    are counted as 0. A count below the units reserved there is refused: those units are
+    promised to orders and must be released or re-allocated first."""
+    reason = _reason_required(reason)
+    bin_ = _storage_bin(bin_id)
+    if any(quantity < 0 for quantity in counts.values()):
+        raise StockError(_("A count cannot be negative."))
+    with transaction.atomic():
+        booked = set(Stock.objects.filter(bin_id=bin_id).values_list("sku_id", flat=True))
+        rows = _lock_rows((sku_id, bin_id) for sku_id in booked | set(counts))
+        movements = []
+        for (sku_id, _bin), row in sorted(rows.items()):
+            counted = counts.get(sku_id, 0)
+            if counted < row.reserved:
+                raise StockError(
+                    _("Bin %(bin)s: %(counted)d counted but %(reserved)d are reserved for orders.")
+                    % {"bin": bin_.code, "counted": counted, "reserved": row.reserved}
+                )
+            difference = counted - row.on_hand
+            if difference:
+                movements.append(
+                    _record(
+                        row,
+                        kind=MovementKind.STOCK_TAKE,
+                        on_hand=difference,
+                        actor=actor,
+                        reason=reason,
+                        reference=("stock_take", str(bin_id)),
+                    )
+                )
+        return movements
