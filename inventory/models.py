@@ -216,3 +216,133 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line} × {self.quantity} ({self.state})"
+
+
+class StockThreshold(models.Model):
+    """Below this many available units a SKU counts as low on stock (INV-7), in one warehouse
+    or, without a warehouse, over all of them."""
+
+    sku = models.ForeignKey(
+        "catalog.SKU", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="+"
+    )
+    warehouse = models.ForeignKey(
+        Warehouse,
+        verbose_name=_("warehouse"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Empty: the threshold applies to the stock of all warehouses together."),
+    )
+    threshold = models.PositiveIntegerField(_("low-stock threshold"))
+
+    class Meta:
+        verbose_name = _("low-stock threshold")
+        verbose_name_plural = _("low-stock thresholds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sku", "warehouse"], name="threshold_unique_sku_warehouse"
+            ),
+            models.UniqueConstraint(
+                fields=["sku"],
+                condition=Q(warehouse__isnull=True),
+                name="threshold_unique_sku_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} < {self.threshold}"
+
+
+class StockAlertKind(models.TextChoices):
+    LOW_STOCK = "low_stock", _("Low stock")
+    STOCK_OUT = "stock_out", _("Out of stock")
+
+
+class StockAlert(models.Model):
+    """Raised once when a SKU's available stock crosses below its threshold, cleared when it
+    is back at or above it. At most one open alert per SKU and scope (a database constraint),
+    so concurrent crossings raise one alert and managers are told once."""
+
+    sku = models.ForeignKey(
+        "catalog.SKU", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="+"
+    )
+    warehouse = models.ForeignKey(
+        Warehouse,
+        verbose_name=_("warehouse"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    scope = models.CharField(max_length=20, editable=False)
+    kind = models.CharField(_("alert"), max_length=10, choices=StockAlertKind.choices)
+    available = models.IntegerField(_("available when raised"))
+    threshold = models.PositiveIntegerField(_("threshold"))
+    raised_at = models.DateTimeField(_("raised at"), auto_now_add=True)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("managers told at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("stock alert")
+        verbose_name_plural = _("stock alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sku", "scope"],
+                condition=Q(cleared_at__isnull=True),
+                name="stockalert_one_open_per_scope",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sku_id} ({self.scope})"
+
+    @staticmethod
+    def scope_for(warehouse_id: int | None) -> str:
+        return f"warehouse:{warehouse_id}" if warehouse_id else "all"
+
+
+class Backorder(models.Model):
+    """Units of a demand line that could not be reserved and wait for stock (INV-5).
+
+    Arriving stock fills open backorders first, by `priority_at` (when the order was paid),
+    oldest first."""
+
+    group = models.CharField(_("demand"), max_length=64, db_index=True)
+    line = models.CharField(_("demand line"), max_length=64)
+    sku = models.ForeignKey(
+        "catalog.SKU", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.PositiveIntegerField(_("units ordered"))
+    filled = models.PositiveIntegerField(_("units reserved since"), default=0)
+    province = models.CharField(_("delivery province"), max_length=30, blank=True)
+    priority_at = models.DateTimeField(_("waiting since"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    filled_at = models.DateTimeField(_("filled at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["priority_at", "id"]
+        verbose_name = _("backorder")
+        verbose_name_plural = _("backorders")
+        indexes = [
+            models.Index(
+                fields=["sku", "priority_at"],
+                condition=Q(filled_at__isnull=True, cancelled_at__isnull=True),
+                name="backorder_open_by_sku",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="backorder_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(filled__lte=F("quantity")), name="backorder_filled_within_quantity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line} waits for {self.waiting} × {self.sku_id}"
+
+    @property
+    def waiting(self) -> int:
+        return self.quantity - self.filled

@@ -11,9 +11,11 @@ and writes one `StockMovement` per row changed. The database constraints (on-han
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -21,13 +23,18 @@ from core.errors import DomainError
 from .models import (
     Allocation,
     AllocationState,
+    Backorder,
     Bin,
     MovementKind,
     RegionPriority,
     Stock,
+    StockAlert,
+    StockAlertKind,
     StockMovement,
+    StockThreshold,
     Warehouse,
 )
+from .signals import backorder_filled
 
 
 class StockError(DomainError):
@@ -69,10 +76,12 @@ class DemandLine:
 
 @dataclass
 class Reservation:
-    """What `reserve` promised: allocations grouped by warehouse, one shipment each (INV-6)."""
+    """What `reserve` promised: allocations grouped by warehouse, one shipment each (INV-6),
+    and the backorders for what could not be reserved yet (INV-5)."""
 
     group: str
     by_warehouse: dict[int, list[Allocation]] = field(default_factory=dict)
+    backorders: list[Backorder] = field(default_factory=list)
 
     @property
     def warehouse_ids(self) -> list[int]:
@@ -158,6 +167,76 @@ def _storage_bin(bin_id: int) -> Bin:
         raise StockError(_("There is no such bin.")) from None
 
 
+# --- low-stock alerts (INV-7) -------------------------------------------------------------------
+def _check_alerts(sku_ids: Iterable[int]) -> None:
+    """Raise an alert for each threshold the SKUs' available stock is now below (once per
+    crossing: at most one open alert per SKU and scope), and clear the alerts of those back at
+    or above it. Managers are told by a task after commit."""
+    thresholds = list(StockThreshold.objects.filter(sku_id__in=set(sku_ids)))
+    if not thresholds:
+        return
+    free_by_warehouse = {
+        (row["sku_id"], row["bin__warehouse_id"]): row["free"]
+        for row in Stock.objects.filter(
+            sku_id__in={t.sku_id for t in thresholds}, bin__warehouse__is_active=True
+        )
+        .order_by()
+        .values("sku_id", "bin__warehouse_id")
+        .annotate(free=Sum(F("on_hand") - F("reserved")))
+    }
+    free_total: dict[int, int] = defaultdict(int)
+    for (sku_id, _warehouse), free in free_by_warehouse.items():
+        free_total[sku_id] += free
+    open_alerts = {
+        (alert.sku_id, alert.scope): alert
+        for alert in StockAlert.objects.filter(
+            sku_id__in={t.sku_id for t in thresholds}, cleared_at__isnull=True
+        )
+    }
+    from .tasks import notify_stock_alert
+
+    for threshold in thresholds:
+        if threshold.warehouse_id:
+            free = free_by_warehouse.get((threshold.sku_id, threshold.warehouse_id), 0)
+        else:
+            free = free_total[threshold.sku_id]
+        scope = StockAlert.scope_for(threshold.warehouse_id)
+        alert = open_alerts.get((threshold.sku_id, scope))
+        if free >= threshold.threshold:
+            if alert is not None:
+                alert.cleared_at = timezone.now()
+                alert.save(update_fields=["cleared_at"])
+            continue
+        kind = StockAlertKind.STOCK_OUT if free <= 0 else StockAlertKind.LOW_STOCK
+        if alert is not None:
+            if alert.kind != kind:
+                alert.kind = kind
+                alert.save(update_fields=["kind"])
+            continue
+        try:
+            with transaction.atomic():
+                alert = StockAlert.objects.create(
+                    sku_id=threshold.sku_id,
+                    warehouse_id=threshold.warehouse_id,
+                    scope=scope,
+                    kind=kind,
+                    available=free,
+                    threshold=threshold.threshold,
+                )
+        except IntegrityError:
+            continue  # a concurrent change raised it first
+        transaction.on_commit(partial(notify_stock_alert.delay, alert_id=alert.pk))
+
+
+def _after_change(sku_ids: Iterable[int], *, freed: bool, actor=None) -> None:
+    """What follows any change of available stock: freed units go to waiting backorders
+    first (INV-5), then thresholds are checked (INV-7)."""
+    if freed:
+        fill_backorders(sku_ids=sku_ids, actor=actor)  # checks the alerts itself
+    else:
+        _check_alerts(sku_ids)
+
+
 # --- reservation and allocation ----------------------------------------------------------------
 def warehouse_preference(province: str) -> list[int]:
     """Active warehouses in the order they should serve `province`: its configured priority
@@ -171,16 +250,99 @@ def warehouse_preference(province: str) -> list[int]:
     return ranked + list(others.values_list("pk", flat=True))
 
 
+def _lock_storage_rows(sku_ids: Iterable[int]) -> list[Stock]:
+    """Lock every sellable stock row of the SKUs, in pk order (only the stock rows: bins and
+    warehouses are read, not locked)."""
+    return list(
+        Stock.objects.filter(
+            sku_id__in=set(sku_ids),
+            bin__is_staging=False,
+            bin__is_active=True,
+            bin__warehouse__is_active=True,
+        )
+        .select_related("bin")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+
+
+class _Pool:
+    """The locked sellable rows of some SKUs, drawn from in a chosen warehouse order and, in
+    each warehouse, in walking order."""
+
+    def __init__(self, rows: list[Stock]):
+        self.by_warehouse: dict[int, list[Stock]] = defaultdict(list)
+        for row in sorted(rows, key=lambda r: (r.bin.walk_order, r.bin.code, r.pk)):
+            self.by_warehouse[row.bin.warehouse_id].append(row)
+
+    def free(self, warehouse_id: int, sku_id: int) -> int:
+        return sum(r.available for r in self.by_warehouse[warehouse_id] if r.sku_id == sku_id)
+
+    def total(self, sku_id: int) -> int:
+        return sum(self.free(w, sku_id) for w in self.by_warehouse)
+
+    def warehouse_order(self, province: str, wanted: dict[int, int]) -> list[int]:
+        """INV-6: the first preferred warehouse that has everything, alone; else all of them
+        in order of preference."""
+        preference = warehouse_preference(province)
+        for warehouse_id in preference:
+            if all(self.free(warehouse_id, sku) >= units for sku, units in wanted.items()):
+                return [warehouse_id]
+        return preference
+
+    def take(
+        self,
+        *,
+        order: list[int],
+        group: str,
+        line: str,
+        sku_id: int,
+        quantity: int,
+        actor,
+        reservation: "Reservation",
+    ) -> int:
+        """Reserve up to `quantity` units; returns how many could be reserved."""
+        remaining = quantity
+        for warehouse_id in order:
+            for row in self.by_warehouse[warehouse_id]:
+                if remaining == 0:
+                    return quantity
+                if row.sku_id != sku_id or row.available <= 0:
+                    continue
+                units = min(remaining, row.available)
+                _record(
+                    row,
+                    kind=MovementKind.RESERVATION,
+                    reserved=units,
+                    actor=actor,
+                    reference=("demand_line", line),
+                )
+                allocation = Allocation.objects.create(
+                    group=group, line=line, stock=row, quantity=units
+                )
+                reservation.by_warehouse.setdefault(warehouse_id, []).append(allocation)
+                remaining -= units
+        return quantity - remaining
+
+
 def reserve(
-    *, group: str, lines: Sequence[DemandLine], province: str = "", actor=None
+    *,
+    group: str,
+    lines: Sequence[DemandLine],
+    province: str = "",
+    actor=None,
+    backorder_since=None,
 ) -> Reservation:
-    """Reserve every line, all or nothing (INV-3), from one warehouse when one can serve the
-    whole demand — the first in `warehouse_preference(province)` that can — else split across
+    """Reserve the lines of one demand (an order), from one warehouse when one can serve all
+    of it — the first in `warehouse_preference(province)` that can — else split across
     warehouses in that order (INV-6). Within a warehouse, bins are drawn in walking order.
 
-    Locks every storage stock row of the SKUs concerned (in pk order) before deciding, so two
-    buyers of the last unit are served one after the other and the second is refused with
-    `OutOfStock`.
+    All or nothing (INV-3): if any line is short, `OutOfStock` lists the shortages and nothing
+    is reserved. With `backorder_since` (when the order was paid), what is there is reserved
+    and the missing units become backorders that arriving stock fills, oldest first (INV-5).
+
+    Locks every sellable stock row of the SKUs (in pk order) before deciding, so two buyers
+    of the last unit are served one after the other and the second is refused.
     """
     if not lines:
         raise StockError(_("Nothing to reserve."))
@@ -191,70 +353,92 @@ def reserve(
         wanted[line.sku_id] += line.quantity
 
     with transaction.atomic():
-        rows = list(
-            Stock.objects.filter(
-                sku_id__in=wanted,
-                bin__is_staging=False,
-                bin__is_active=True,
-                bin__warehouse__is_active=True,
-            )
-            .select_related("bin")
-            .select_for_update(of=("self",))
-            .order_by("pk")
-        )
-        available: dict[tuple[int, int], int] = defaultdict(int)  # (warehouse, sku) -> units
-        for row in rows:
-            available[(row.bin.warehouse_id, row.sku_id)] += row.available
-        totals: dict[int, int] = defaultdict(int)
-        for (_warehouse, sku_id), units in available.items():
-            totals[sku_id] += units
+        pool = _Pool(_lock_storage_rows(wanted))
         shortages = [
-            Shortage(sku_id, units, totals[sku_id])
+            Shortage(sku_id, units, pool.total(sku_id))
             for sku_id, units in wanted.items()
-            if totals[sku_id] < units
+            if pool.total(sku_id) < units
         ]
-        if shortages:
+        if shortages and backorder_since is None:
             raise OutOfStock(shortages)
 
-        preference = warehouse_preference(province)
-        whole = next(
-            (
-                w
-                for w in preference
-                if all(available[(w, sku_id)] >= units for sku_id, units in wanted.items())
-            ),
-            None,
-        )
-        order = [whole] if whole is not None else preference
-        rows_by_warehouse: dict[int, list[Stock]] = defaultdict(list)
-        for row in sorted(rows, key=lambda r: (r.bin.walk_order, r.bin.code)):
-            rows_by_warehouse[row.bin.warehouse_id].append(row)
-
+        order = pool.warehouse_order(province, wanted)
         reservation = Reservation(group=group)
         for line in lines:
-            remaining = line.quantity
-            for warehouse_id in order:
-                for row in rows_by_warehouse[warehouse_id]:
-                    if remaining == 0:
-                        break
-                    if row.sku_id != line.sku_id or row.available <= 0:
-                        continue
-                    take = min(remaining, row.available)
-                    _record(
-                        row,
-                        kind=MovementKind.RESERVATION,
-                        reserved=take,
-                        actor=actor,
-                        reference=("demand_line", line.line),
+            reserved = pool.take(
+                order=order,
+                group=group,
+                line=line.line,
+                sku_id=line.sku_id,
+                quantity=line.quantity,
+                actor=actor,
+                reservation=reservation,
+            )
+            if reserved < line.quantity:
+                reservation.backorders.append(
+                    Backorder.objects.create(
+                        group=group,
+                        line=line.line,
+                        sku_id=line.sku_id,
+                        quantity=line.quantity - reserved,
+                        province=province,
+                        priority_at=backorder_since,
                     )
-                    allocation = Allocation.objects.create(
-                        group=group, line=line.line, stock=row, quantity=take
-                    )
-                    reservation.by_warehouse.setdefault(warehouse_id, []).append(allocation)
-                    remaining -= take
-            if remaining:  # the locked totals said this cannot happen
-                raise OutOfStock([Shortage(line.sku_id, line.quantity, line.quantity - remaining)])
+                )
+        _check_alerts(wanted)
     return reservation
+
+
+def fill_backorders(*, sku_ids: Iterable[int], actor=None) -> list[tuple[Backorder, int]]:
+    """Give free stock of the SKUs to their open backorders, the longest-waiting first
+    (INV-5). Returns each backorder served with the units it got; `backorder_filled` is sent
+    for each after commit."""
+    sku_ids = set(sku_ids)
+    served: list[tuple[Backorder, int]] = []
+    with transaction.atomic():
+        waiting = list(
+            Backorder.objects.select_for_update()
+            .filter(sku_id__in=sku_ids, filled_at__isnull=True, cancelled_at__isnull=True)
+            .order_by("priority_at", "pk")
+        )
+        if not waiting:
+            _check_alerts(sku_ids)
+            return served
+        pool = _Pool(_lock_storage_rows(sku_ids))
+        now = timezone.now()
+        for backorder in waiting:
+            if pool.total(backorder.sku_id) == 0:
+                continue
+            order = pool.warehouse_order(backorder.province, {backorder.sku_id: backorder.waiting})
+            units = pool.take(
+                order=order,
+                group=backorder.group,
+                line=backorder.line,
+                sku_id=backorder.sku_id,
+                quantity=backorder.waiting,
+                actor=actor,
+                reservation=Reservation(group=backorder.group),
+            )
+            if not units:
+                continue
+            backorder.filled += units
+            if backorder.waiting == 0:
+                backorder.filled_at = now
+            backorder.save(update_fields=["filled", "filled_at"])
+            served.append((backorder, units))
+            transaction.on_commit(
+                partial(
+                    backorder_filled.send,
+                    sender=Backorder,
+                    group=backorder.group,
+                    line=backorder.line,
+                    sku_id=backorder.sku_id,
+                    units=units,
+                    complete=backorder.filled_at is not None,
+                )
+            )
+        _check_alerts(sku_ids)
+    return served
 
 
 def _locked_allocations(group: str, states: Sequence[str]) -> list[Allocation]:
@@ -279,6 +463,9 @@ def release(*, group: str, actor=None, reason: str = "") -> int:
     reserved units become available again, picked units go from the packing area back to their
     bin. Idempotent: a second call finds nothing to release. Returns the units released."""
     with transaction.atomic():
+        Backorder.objects.filter(
+            group=group, filled_at__isnull=True, cancelled_at__isnull=True
+        ).update(cancelled_at=timezone.now())
         allocations = _locked_allocations(group, [AllocationState.RESERVED, AllocationState.PICKED])
         if not allocations:
             return 0
@@ -299,6 +486,7 @@ def release(*, group: str, actor=None, reason: str = "") -> int:
                 _record(storage, kind=MovementKind.RETURN, on_hand=picked, **note)
             allocation.state = AllocationState.RELEASED
             allocation.save(update_fields=["state"])
+        _after_change({a.stock.sku_id for a in allocations}, freed=True, actor=actor)
         return sum(a.quantity for a in allocations)
 
 
@@ -380,6 +568,7 @@ def receive(
             reason=reason,
             reference=reference,
         )
+        _after_change([sku_id], freed=True, actor=actor)
         return row
 
 
@@ -405,6 +594,7 @@ def return_to_stock(
             reason=reason,
             reference=reference,
         )
+        _after_change([sku_id], freed=True, actor=actor)
         return row
 
 
@@ -429,6 +619,7 @@ def write_off(*, sku_id: int, bin_id: int, quantity: int, actor, reason: str) ->
         row.bin = bin_
         _take_available(row, quantity)
         _record(row, kind=MovementKind.WRITE_OFF, on_hand=-quantity, actor=actor, reason=reason)
+        _after_change([sku_id], freed=False)
         return row
 
 
@@ -444,6 +635,7 @@ def adjust(*, sku_id: int, bin_id: int, change: int, actor, reason: str) -> Stoc
         if change < 0:
             _take_available(row, -change)
         _record(row, kind=MovementKind.ADJUSTMENT, on_hand=change, actor=actor, reason=reason)
+        _after_change([sku_id], freed=change > 0, actor=actor)
         return row
 
 
@@ -462,6 +654,7 @@ def transfer(
         _take_available(source, quantity)
         _record(source, kind=MovementKind.TRANSFER, on_hand=-quantity, actor=actor, reason=reason)
         _record(target, kind=MovementKind.TRANSFER, on_hand=quantity, actor=actor, reason=reason)
+        _after_change([sku_id], freed=False)
         return source, target
 
 
@@ -499,4 +692,7 @@ def post_stock_take(
                         reference=("stock_take", str(bin_id)),
                     )
                 )
+        if movements:
+            found = any(m.on_hand_change > 0 for m in movements)
+            _after_change({m.sku_id for m in movements}, freed=found, actor=actor)
         return movements

@@ -102,3 +102,23 @@ def test_concurrent_release_of_one_order_gives_back_once():
     assert availability(sku_ids=[sku.pk]) == {sku.pk: 5}
     assert ledger_differences() == []
 
+
+
+def test_concurrent_crossings_raise_one_alert_and_one_message(mailoutbox):
+    from inventory.models import StockAlert, StockThreshold
+    from tests.factories import UserFactory
+
+    UserFactory(role="manager")
+    sku = stock_sku(10)
+    StockThreshold.objects.create(sku=sku, threshold=8)
+
+    def buy(i: int) -> str:
+        services.reserve(group=f"order:{i}", lines=[DemandLine(f"line:{i}", sku.pk, 1)])
+        return "reserved"
+
+    outcomes = _run_concurrently(10, buy)
+
+    assert outcomes == Counter({"reserved": 10})
+    alert = StockAlert.objects.get()
+    assert alert.notified_at is not None
+    assert len(mailoutbox) == 1
