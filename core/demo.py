@@ -38,6 +38,8 @@ from accounts.models import User
 from accounts.roles import Role, sync_roles
 from catalog.barcodes import make_ean13
 from catalog.models import SKU, Category, Product
+from inventory import services as inventory_services
+from inventory.models import Bin, RegionPriority, StockMovement, StockThreshold, Warehouse
 from orders import services
 from orders.models import (
     Channel,
@@ -1002,10 +1004,122 @@ def seed_base() -> tuple[DemoAccounts, list[SKU]]:
     return seed_accounts(), seed_catalogue()
 
 
+# =============================================================================================
+# Warehouses, bins and opening stock (INV-2, INV-6, INV-7)
+# =============================================================================================
+
+
+@dataclass(frozen=True)
+class WarehouseSpec:
+    code: str
+    name: str
+    province: str
+    city: str
+    address: str
+    serves: tuple[str, ...]  # delivery provinces, in the order of this warehouse's priority
+
+
+WAREHOUSES = (
+    WarehouseSpec(
+        "HZ1",
+        "杭州仓 Hangzhou",
+        "浙江省",
+        "杭州市",
+        "余杭区仓前街道 1 号",
+        ("浙江省", "上海市", "江苏省", "安徽省", "江西省", "福建省"),
+    ),
+    WarehouseSpec(
+        "GZ1",
+        "广州仓 Guangzhou",
+        "广东省",
+        "广州市",
+        "白云区太和镇 8 号",
+        ("广东省", "广西壮族自治区", "海南省", "湖南省", "福建省", "云南省", "贵州省"),
+    ),
+    WarehouseSpec(
+        "BJ1",
+        "北京仓 Beijing",
+        "北京市",
+        "北京市",
+        "大兴区亦庄 18 号",
+        ("北京市", "天津市", "河北省", "山东省", "山西省", "辽宁省", "吉林省", "黑龙江省"),
+    ),
+)
+OPENING_STOCK = ("opening_stock", "demo")
+
+
+def demo_bin_codes() -> list[str]:
+    """30 bins per warehouse: zones A and B, aisles 01–03, levels 01–05 (A-01-01 …)."""
+    return [
+        f"{zone}-{aisle:02d}-{level:02d}"
+        for zone in "AB"
+        for aisle in range(1, 4)
+        for level in range(1, 6)
+    ]
+
+
+def seed_inventory(skus: Sequence[SKU]) -> None:
+    """Three warehouses with bins and region priorities, opening stock for the catalogue
+    (received through the inventory services, so the ledger balances) and low-stock
+    thresholds. Idempotent: the opening stock is received once."""
+    rng = random.Random(4242)
+    warehouses = {}
+    for spec in WAREHOUSES:
+        warehouse, _created = Warehouse.objects.get_or_create(
+            code=spec.code,
+            defaults={
+                "name": spec.name,
+                "province": spec.province,
+                "city": spec.city,
+                "address": spec.address,
+            },
+        )
+        warehouses[spec.code] = warehouse
+        for priority, province in enumerate(spec.serves, start=1):
+            RegionPriority.objects.get_or_create(
+                province=province, warehouse=warehouse, defaults={"priority": priority}
+            )
+        for walk, code in enumerate(demo_bin_codes()):
+            Bin.objects.get_or_create(
+                warehouse=warehouse, code=code, defaults={"walk_order": walk * 10}
+            )
+    if StockMovement.objects.filter(
+        reference_type=OPENING_STOCK[0], reference_id=OPENING_STOCK[1]
+    ).exists():
+        return
+    bins = {
+        code: list(Bin.objects.filter(warehouse=w, is_staging=False).order_by("walk_order"))
+        for code, w in warehouses.items()
+    }
+    with transaction.atomic():
+        for sku in skus:
+            if not sku.is_active:
+                continue
+            roll = rng.random()
+            if roll < 0.06:
+                continue  # sold out everywhere: shows on the stock-out list
+            if roll < 0.16:
+                StockThreshold.objects.get_or_create(
+                    sku=sku, warehouse=None, defaults={"threshold": 20}
+                )
+            for code in ("HZ1", "GZ1", "BJ1"):
+                if code != "HZ1" and rng.random() < 0.4:
+                    continue
+                quantity = rng.randint(3, 15) if roll < 0.16 else rng.randint(20, 160)
+                inventory_services.receive(
+                    sku_id=sku.pk,
+                    bin_id=rng.choice(bins[code]).pk,
+                    quantity=quantity,
+                    reference=OPENING_STOCK,
+                    reason="Opening stock",
+                )
+
+
 def seed_demo(*, now: datetime | None = None) -> DemoResult:
     """Everything `manage.py seed_demo` creates. Idempotent; refuses in production."""
     started = time.perf_counter()
     accounts, skus = seed_base()
+    seed_inventory(skus)
     created = seed_demo_orders(accounts=accounts, skus=skus, now=now)
     demo_emails = [spec.email for spec in (*STAFF_ACCOUNTS, *CUSTOMER_ACCOUNTS)]
     demo_orders = Order.objects.filter(
@@ -1019,6 +1133,8 @@ def seed_demo(*, now: datetime | None = None) -> DemoResult:
             "categories": Category.objects.count(),
             "products": Product.objects.count(),
             "SKUs": SKU.objects.count(),
+            "warehouses": Warehouse.objects.count(),
+            "bins": Bin.objects.count(),
             "demo orders": demo_orders.count(),
         },
         orders_by_state=dict(
