@@ -546,6 +546,18 @@ def ship(*, group: str, actor=None) -> int:
 
 
 # --- goods in and out, corrections -------------------------------------------------------------
+def _put_away(
+    *, kind: str, sku_id: int, bin_id: int, quantity: int, actor, reference, reason: str
+) -> Stock:
+    _positive(quantity)
+    _storage_bin(bin_id)
+    with transaction.atomic():
+        row = _lock_rows([(sku_id, bin_id)])[(sku_id, bin_id)]
+        _record(row, kind=kind, on_hand=quantity, actor=actor, reason=reason, reference=reference)
+        _after_change([sku_id], freed=True, actor=actor)
+        return row
+
+
 def receive(
     *,
     sku_id: int,
@@ -555,21 +567,16 @@ def receive(
     reference: tuple[str, str] = ("", ""),
     reason: str = "",
 ) -> Stock:
-    """Goods arrive in a bin (INV-7)."""
-    _positive(quantity)
-    _storage_bin(bin_id)
-    with transaction.atomic():
-        row = _lock_rows([(sku_id, bin_id)])[(sku_id, bin_id)]
-        _record(
-            row,
-            kind=MovementKind.RECEIPT,
-            on_hand=quantity,
-            actor=actor,
-            reason=reason,
-            reference=reference,
-        )
-        _after_change([sku_id], freed=True, actor=actor)
-        return row
+    """Goods arrive in a bin (INV-7); waiting backorders get them first (INV-5)."""
+    return _put_away(
+        kind=MovementKind.RECEIPT,
+        sku_id=sku_id,
+        bin_id=bin_id,
+        quantity=quantity,
+        actor=actor,
+        reference=reference,
+        reason=reason,
+    )
 
 
 def return_to_stock(
@@ -582,20 +589,15 @@ def return_to_stock(
     reason: str = "",
 ) -> Stock:
     """Sellable goods sent back by a customer go back on the shelf (AFS-3)."""
-    _positive(quantity)
-    _storage_bin(bin_id)
-    with transaction.atomic():
-        row = _lock_rows([(sku_id, bin_id)])[(sku_id, bin_id)]
-        _record(
-            row,
-            kind=MovementKind.RETURN,
-            on_hand=quantity,
-            actor=actor,
-            reason=reason,
-            reference=reference,
-        )
-        _after_change([sku_id], freed=True, actor=actor)
-        return row
+    return _put_away(
+        kind=MovementKind.RETURN,
+        sku_id=sku_id,
+        bin_id=bin_id,
+        quantity=quantity,
+        actor=actor,
+        reference=reference,
+        reason=reason,
+    )
 
 
 def _take_available(row: Stock, quantity: int) -> None:
