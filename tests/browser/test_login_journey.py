@@ -18,9 +18,20 @@ pytestmark = [
     ),
 ]
 
-# Playwright's sync API runs an event loop in this thread; the Django ORM calls made by the
-# test itself (creating users) are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(autouse=True, scope="module")
+def _allow_orm_beside_playwrights_loop():
+    """Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    themselves (creating users) are still synchronous and safe. Restored afterwards so that
+    nothing else (e.g. a subprocess inheriting the environment) runs with the check off."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
 
 HOMES = {
     Role.CUSTOMER: ("/account/orders/", "h1"),
