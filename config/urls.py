@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("account/", include("orders.urls_customer")),
     path("staff/orders/", include("orders.urls_staff")),
+    path("staff/stock/", include("inventory.urls")),
     path("staff/", include("workspace.urls")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),

@@ -1,0 +1,356 @@
+"""Stock as CSV: the export (one row per SKU per bin, streamed) and the opening-stock import.
+
+The import checks every row before anything is written and reports each bad row by its line
+number in the file; a clean file is then received in one transaction through
+`services.receive`, so the ledger balances and a failure leaves nothing half-imported.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from catalog.models import SKU
+
+from . import selectors, services
+from .models import Bin, StockMovement, Warehouse
+
+EXPORT_HEADER = [
+    "sku_code",
+    "barcode",
+    "product",
+    "warehouse",
+    "bin",
+    "on_hand",
+    "reserved",
+    "available",
+]
+BOM = "\ufeff"
+
+# Each row is received by its own `services.receive` call (a handful of queries), so a file is
+# kept to what one request imports well within the web server's timeout (~2,000 rows ≈ 15 s).
+IMPORT_MAX_BYTES = 1024 * 1024
+IMPORT_MAX_ROWS = 2_000
+IMPORT_REFERENCE = "opening_stock"
+
+# Accepted header names for each column (lower-cased, spaces and dashes read as "_").
+_COLUMNS = {
+    "sku_code": {"sku_code", "sku", "code"},
+    "barcode": {"barcode", "ean", "ean13"},
+    "warehouse": {"warehouse", "warehouse_code"},
+    "bin": {"bin", "bin_code"},
+    "quantity": {"quantity", "qty"},
+}
+
+
+# --- export -----------------------------------------------------------------------------------
+class _Echo:
+    """A file-like object whose write() hands the line back, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: str) -> str:
+    """Text that a spreadsheet would take for a formula is prefixed with an apostrophe."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def export_lines(*, warehouse_id: int | None = None) -> Iterator[str]:
+    """The stock export as CSV lines, starting with a UTF-8 BOM so that Excel reads Chinese
+    names correctly. Rows come from one query read in chunks."""
+    writer = csv.writer(_Echo())
+    yield BOM + writer.writerow(EXPORT_HEADER)
+    for (
+        sku_code,
+        barcode,
+        product,
+        color,
+        size,
+        warehouse,
+        bin_code,
+        on_hand,
+        reserved,
+    ) in selectors.stock_rows_for_export(warehouse_id=warehouse_id):
+        variant = " / ".join(part for part in (color, size) if part)
+        name = f"{product} {variant}".strip()
+        yield writer.writerow(
+            [
+                _cell(sku_code),
+                _cell(barcode),
+                _cell(name),
+                _cell(warehouse),
+                _cell(bin_code),
+                on_hand,
+                reserved,
+                on_hand - reserved,
+            ]
+        )
+
+
+# --- import -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    sku_id: int
+    sku_code: str
+    bin_id: int
+    quantity: int
+
+
+@dataclass
+class ImportCheck:
+    """The outcome of checking a file: rows ready to import, or errors (file-level ones have
+    line 0)."""
+
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def is_clean(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+    @property
+    def units(self) -> int:
+        return sum(row.quantity for row in self.rows)
+
+
+class ImportRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportRefused(_("The file is not text in UTF-8 or GB18030: save it as CSV (UTF-8)."))
+
+
+def _header_map(header: list[str]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = name.strip().lower().replace(" ", "_").replace("-", "_")
+        for column, aliases in _COLUMNS.items():
+            if key in aliases and column not in positions:
+                positions[column] = index
+    missing = [c for c in ("warehouse", "bin", "quantity") if c not in positions]
+    if "sku_code" not in positions and "barcode" not in positions:
+        missing.insert(0, "sku_code / barcode")
+    if missing:
+        raise ImportRefused(
+            _("The header row lacks the column(s): %(columns)s. Expected: %(expected)s.")
+            % {
+                "columns": ", ".join(missing),
+                "expected": "sku_code (or barcode), warehouse, bin, quantity",
+            }
+        )
+    return positions
+
+
+def too_big_message(size: int, limit: int) -> str:
+    return _("The file is %(size)d KB; the limit is %(limit)d KB. Split it into smaller files.") % {
+        "size": -(-size // 1024),
+        "limit": limit // 1024,
+    }
+
+
+def read_file(uploaded) -> list[tuple[int, dict[str, str]]]:
+    """(line number, {column: text}) for each non-blank row of an uploaded CSV file."""
+    if uploaded.size > IMPORT_MAX_BYTES:
+        raise ImportRefused(too_big_message(uploaded.size, IMPORT_MAX_BYTES))
+    text = _decode(uploaded.read(IMPORT_MAX_BYTES + 1))
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportRefused(_("The file is empty.")) from None
+    except csv.Error as error:
+        raise ImportRefused(_("The file is not valid CSV: %(error)s") % {"error": error}) from None
+    positions = _header_map(header)
+    rows = []
+    try:
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            values = {
+                column: (cells[index].strip() if index < len(cells) else "")
+                for column, index in positions.items()
+            }
+            rows.append((reader.line_num, values))
+            if len(rows) > IMPORT_MAX_ROWS:
+                raise ImportRefused(
+                    _("The file has more than %(limit)d rows. Split it into smaller files.")
+                    % {"limit": IMPORT_MAX_ROWS}
+                )
+    except csv.Error as error:
+        raise ImportRefused(
+            _("Line %(line)d is not valid CSV: %(error)s")
+            % {"line": reader.line_num, "error": error}
+        ) from None
+    if not rows:
+        raise ImportRefused(_("The file has a header but no rows."))
+    return rows
+
+
+def check_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> ImportCheck:
+    """Check every row (SKU, warehouse, bin, quantity, duplicates) with a fixed number of
+    queries, however long the file."""
+    rows = list(rows)
+    codes = {v.get("sku_code", "").lower() for _line, v in rows} - {""}
+    barcodes = {v.get("barcode", "") for _line, v in rows} - {""}
+    by_code, by_barcode = {}, {}
+    if codes or barcodes:
+        skus = SKU.objects.annotate(code_lower=Lower("code")).filter(
+            Q(code_lower__in=codes) | Q(barcode__in=barcodes)
+        )
+        for sku_id, code, barcode in skus.values_list("pk", "code", "barcode"):
+            by_code[code.lower()] = (sku_id, code)
+            by_barcode[barcode] = (sku_id, code)
+
+    warehouse_codes = {v["warehouse"].lower() for _line, v in rows} - {""}
+    warehouses = {
+        w.code.lower(): w
+        for w in Warehouse.objects.annotate(code_lower=Lower("code")).filter(
+            code_lower__in=warehouse_codes
+        )
+    }
+    bin_codes = {v["bin"].lower() for _line, v in rows} - {""}
+    bins = {
+        (b.warehouse_id, b.code.lower()): b
+        for b in Bin.objects.annotate(code_lower=Lower("code")).filter(
+            warehouse__in=list(warehouses.values()), code_lower__in=bin_codes
+        )
+    }
+
+    check = ImportCheck()
+    first_seen: dict[tuple[int, int], int] = {}
+    for line, values in rows:
+        problems = []
+        sku = None
+        code, barcode = values.get("sku_code", ""), values.get("barcode", "")
+        if code:
+            sku = by_code.get(code.lower())
+            if sku is None:
+                problems.append(_("unknown SKU code “%(code)s”") % {"code": code})
+            elif barcode and by_barcode.get(barcode) != sku:
+                problems.append(
+                    _("barcode “%(barcode)s” is not the barcode of SKU %(code)s")
+                    % {"barcode": barcode, "code": sku[1]}
+                )
+        elif barcode:
+            sku = by_barcode.get(barcode)
+            if sku is None:
+                problems.append(_("unknown barcode “%(barcode)s”") % {"barcode": barcode})
+        else:
+            problems.append(_("no SKU code or barcode"))
+
+        bin_ = None
+        warehouse = warehouses.get(values["warehouse"].lower()) if values["warehouse"] else None
+        if not values["warehouse"]:
+            problems.append(_("no warehouse"))
+        elif warehouse is None:
+            problems.append(_("unknown warehouse “%(code)s”") % {"code": values["warehouse"]})
+        elif not warehouse.is_active:
+            problems.append(_("warehouse %(code)s is not active") % {"code": warehouse.code})
+        if not values["bin"]:
+            problems.append(_("no bin"))
+        elif warehouse is not None:
+            bin_ = bins.get((warehouse.pk, values["bin"].lower()))
+            if bin_ is None:
+                problems.append(
+                    _("unknown bin “%(bin)s” in warehouse %(warehouse)s")
+                    % {"bin": values["bin"], "warehouse": warehouse.code}
+                )
+            elif bin_.is_staging:
+                problems.append(
+                    _("%(bin)s is the packing area, not a storage bin") % {"bin": bin_.code}
+                )
+                bin_ = None
+            elif not bin_.is_active:
+                problems.append(_("bin %(bin)s is not in use") % {"bin": bin_.code})
+                bin_ = None
+
+        quantity = _positive_int(values["quantity"])
+        if quantity is None:
+            problems.append(
+                _("quantity “%(quantity)s” is not a whole number above 0")
+                % {"quantity": values["quantity"]}
+            )
+
+        if sku is not None and bin_ is not None:
+            key = (sku[0], bin_.pk)
+            if key in first_seen:
+                problems.append(
+                    _("duplicate of line %(line)d (same SKU and bin)") % {"line": first_seen[key]}
+                )
+            else:
+                first_seen[key] = line
+
+        if problems:
+            check.errors.append(RowError(line, "; ".join(problems)))
+        elif sku is not None and bin_ is not None and quantity is not None:
+            check.rows.append(ImportRow(line, sku[0], sku[1], bin_.pk, quantity))
+    return check
+
+
+def _positive_int(text: str) -> int | None:
+    text = text.strip().replace(",", "")
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= 1_000_000 else None
+
+
+def already_imported(filename: str) -> StockMovement | None:
+    return (
+        StockMovement.objects.filter(reference_type=IMPORT_REFERENCE, reference_id=filename)
+        .order_by("created_at")
+        .first()
+    )
+
+
+def import_opening_stock(*, check: ImportCheck, filename: str, actor) -> int:
+    """Receive every row of a clean file in one transaction; returns the units received.
+    A `StockError` from any row undoes the whole import."""
+    if not check.is_clean:
+        raise ImportRefused(_("The file has errors; nothing was imported."))
+    with transaction.atomic():
+        for row in check.rows:
+            services.receive(
+                sku_id=row.sku_id,
+                bin_id=row.bin_id,
+                quantity=row.quantity,
+                actor=actor,
+                reference=(IMPORT_REFERENCE, filename),
+            )
+    return check.units
+
+
+def summary(check: ImportCheck) -> str:
+    rows = ngettext("%(count)d row", "%(count)d rows", len(check.rows)) % {"count": len(check.rows)}
+    units = ngettext("%(count)d unit", "%(count)d units", check.units) % {"count": check.units}
+    return _("%(rows)s, %(units)s") % {"rows": rows, "units": units}
