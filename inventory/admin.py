@@ -4,7 +4,17 @@ stock, its ledger and allocations: stock changes only through `inventory.service
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Allocation, Bin, RegionPriority, Stock, StockMovement, Warehouse
+from .models import (
+    Allocation,
+    Backorder,
+    Bin,
+    RegionPriority,
+    Stock,
+    StockAlert,
+    StockMovement,
+    StockThreshold,
+    Warehouse,
+)
 
 
 class RegionPriorityInline(admin.TabularInline):
@@ -87,3 +97,45 @@ class AllocationAdmin(_ReadOnlyAdmin):
     list_filter = ("state",)
     search_fields = ("group", "line")
     list_select_related = ("stock",)
+
+
+@admin.register(StockThreshold)
+class StockThresholdAdmin(admin.ModelAdmin):
+    list_display = ("sku", "warehouse", "threshold")
+    list_filter = ("warehouse",)
+    search_fields = ("sku__code", "sku__barcode", "sku__product__name")
+    list_select_related = ("sku__product", "warehouse")
+    autocomplete_fields = ("sku",)
+
+
+@admin.register(StockAlert)
+class StockAlertAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "sku",
+        "warehouse",
+        "kind",
+        "available",
+        "threshold",
+        "raised_at",
+        "cleared_at",
+        "notified_at",
+    )
+    list_filter = ("kind", "warehouse")
+    search_fields = ("sku__code", "sku__barcode")
+    list_select_related = ("sku__product", "warehouse")
+
+
+@admin.register(Backorder)
+class BackorderAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "group",
+        "line",
+        "sku",
+        "quantity",
+        "filled",
+        "priority_at",
+        "filled_at",
+        "cancelled_at",
+    )
+    search_fields = ("group", "line", "sku__code")
+    list_select_related = ("sku__product",)

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import csv_io, selectors
-from .models import MovementKind
+from .models import MovementKind, Warehouse
 
 MAX_QUANTITY = 1_000_000
 
@@ -408,3 +408,31 @@ class StockImportForm(forms.Form):
         if uploaded.size > self.max_bytes:
             raise forms.ValidationError(csv_io.too_big_message(uploaded.size, self.max_bytes))
         return uploaded
+
+
+class ThresholdForm(forms.Form):
+    """A manager sets a SKU's low-stock threshold (INV-7); 0 removes it."""
+
+    sku = forms.CharField(
+        label=_("SKU code or barcode"),
+        max_length=48,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    warehouse = forms.ModelChoiceField(
+        label=_("Warehouse"),
+        queryset=Warehouse.objects.filter(is_active=True).order_by("code"),
+        required=False,
+        empty_label=_("All warehouses together"),
+    )
+    threshold = forms.IntegerField(
+        label=_("Alert below"),
+        min_value=0,
+        max_value=1_000_000,
+        help_text=_("Available units; 0 removes the threshold."),
+    )
+
+    def clean_sku(self):
+        sku = selectors.sku_by_scan(self.cleaned_data["sku"])
+        if sku is None:
+            raise forms.ValidationError(_("No SKU has this code or barcode."))
+        return sku

@@ -21,7 +21,16 @@ from django.utils import timezone
 
 from catalog.models import SKU
 
-from .models import Bin, MovementKind, Stock, StockMovement, Warehouse
+from .models import (
+    Backorder,
+    Bin,
+    MovementKind,
+    Stock,
+    StockAlert,
+    StockMovement,
+    StockThreshold,
+    Warehouse,
+)
 
 
 def availability(*, sku_ids: Iterable[int], warehouse_id: int | None = None) -> dict[int, int]:
@@ -236,4 +245,42 @@ def stock_rows_for_export(*, warehouse_id: int | None = None) -> Iterator[tuple]
             "reserved",
         )
         .iterator(chunk_size=2000)
+    )
+
+
+def open_alerts() -> QuerySet[StockAlert]:
+    """Low-stock and stock-out alerts not yet cleared, the newest first (INV-7)."""
+    return StockAlert.objects.filter(cleared_at__isnull=True).select_related(
+        "sku__product", "warehouse"
+    )
+
+
+def stock_outs() -> QuerySet[SKU]:
+    """SKUs on sale with nothing available in any active warehouse (stock rows or not), each
+    with `waiting` = units its open backorders wait for."""
+    free = Stock.objects.filter(bin__warehouse__is_active=True).annotate(
+        free=F("on_hand") - F("reserved")
+    )
+    waiting = (
+        Backorder.objects.filter(
+            sku=OuterRef("pk"), filled_at__isnull=True, cancelled_at__isnull=True
+        )
+        .order_by()
+        .values("sku")
+        .annotate(units=Sum(F("quantity") - F("filled")))
+        .values("units")
+    )
+    return (
+        SKU.objects.filter(is_active=True, product__is_active=True)
+        .exclude(Exists(free.filter(sku=OuterRef("pk"), free__gt=0)))
+        .select_related("product")
+        .annotate(waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), Value(0)))
+        .order_by("-waiting", "code")
+    )
+
+
+def thresholds() -> QuerySet[StockThreshold]:
+    """Every low-stock threshold, by SKU code."""
+    return StockThreshold.objects.select_related("sku__product", "warehouse").order_by(
+        "sku__code", "warehouse__code"
     )

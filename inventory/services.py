@@ -698,3 +698,21 @@ def post_stock_take(
             found = any(m.on_hand_change > 0 for m in movements)
             _after_change({m.sku_id for m in movements}, freed=found, actor=actor)
         return movements
+
+
+def set_threshold(*, sku_id: int, warehouse_id: int | None, threshold: int, actor) -> None:
+    """Set the low-stock threshold of a SKU (in one warehouse, or over all with None); 0
+    removes it. The SKU's alerts are re-checked at once."""
+    if threshold < 0:
+        raise StockError(_("A threshold cannot be negative."))
+    with transaction.atomic():
+        if threshold == 0:
+            StockThreshold.objects.filter(sku_id=sku_id, warehouse_id=warehouse_id).delete()
+            StockAlert.objects.filter(
+                sku_id=sku_id, scope=StockAlert.scope_for(warehouse_id), cleared_at__isnull=True
+            ).update(cleared_at=timezone.now())
+            return
+        StockThreshold.objects.update_or_create(
+            sku_id=sku_id, warehouse_id=warehouse_id, defaults={"threshold": threshold}
+        )
+        _check_alerts([sku_id])

@@ -17,4 +17,5 @@ urlpatterns = [
     path("count/done/", views.count_result, name="count_result"),
     path("export.csv", views.export_csv, name="export"),
     path("import/", views.import_stock, name="import"),
+    path("alerts/", views.alerts, name="alerts"),
 ]

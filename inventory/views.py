@@ -6,6 +6,7 @@ always through `inventory.services`; warehouse staff and managers may export.
 """
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +31,7 @@ from .forms import (
     StockFilterForm,
     StockImportForm,
     StockTakeSheet,
+    ThresholdForm,
     TransferForm,
     WarehousePickForm,
     WriteOffForm,
@@ -51,6 +53,7 @@ def _abilities(request: HttpRequest) -> dict[str, bool]:
     return {
         "can_change_stock": role in (*CHANGE_ROLES, Role.ADMIN),
         "can_export_stock": role in (*EXPORT_ROLES, Role.ADMIN),
+        "can_see_alerts": role in (Role.WAREHOUSE, Role.MANAGER, Role.ADMIN),
     }
 
 
@@ -603,5 +606,49 @@ def import_stock(request: HttpRequest) -> HttpResponse:
             "max_kb": csv_io.IMPORT_MAX_BYTES // 1024,
             "max_rows": csv_io.IMPORT_MAX_ROWS,
             **_abilities(request),
+        },
+    )
+
+
+ALERT_ROLES = (Role.WAREHOUSE, Role.MANAGER)
+ALERTS_SHOWN = 200
+
+
+@role_required(*ALERT_ROLES)
+@require_http_methods(["GET", "POST"])
+def alerts(request: HttpRequest) -> HttpResponse:
+    """Open low-stock alerts, stock-outs with what their backorders wait for, and (for
+    managers) the thresholds that raise the alerts (INV-5, INV-7)."""
+    can_set = request.user.role in (Role.MANAGER, Role.ADMIN)
+    form = ThresholdForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not can_set:
+            raise PermissionDenied
+        if form.is_valid():
+            sku, warehouse = form.cleaned_data["sku"], form.cleaned_data["warehouse"]
+            services.set_threshold(
+                sku_id=sku.pk,
+                warehouse_id=warehouse.pk if warehouse else None,
+                threshold=form.cleaned_data["threshold"],
+                actor=request.user,
+            )
+            messages.success(
+                request,
+                _("Threshold of %(sku)s set to %(threshold)d.")
+                % {"sku": sku.code, "threshold": form.cleaned_data["threshold"]},
+            )
+            return redirect("inventory:alerts")
+    return render(
+        request,
+        "inventory/alerts.html",
+        {
+            **_abilities(request),
+            "tab": "alerts",
+            "alerts": selectors.open_alerts()[:ALERTS_SHOWN],
+            "stock_outs": Paginator(selectors.stock_outs(), PAGE_SIZE).get_page(
+                request.GET.get("page")
+            ),
+            "thresholds": selectors.thresholds()[:200] if can_set else None,
+            "form": form if can_set else None,
         },
     )
