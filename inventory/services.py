@@ -36,6 +36,9 @@ from .models import (
 )
 from .signals import backorder_filled
 
+# Up to this many (SKU, bin) pairs are locked by exact match; more by a superset.
+_EXACT_LOCK_LIMIT = 50
+
 
 class StockError(DomainError):
     """A stock operation the numbers do not allow."""
@@ -127,13 +130,20 @@ def _lock_rows(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Stock]
     if not pairs:
         return {}
     Stock.objects.bulk_create(
-        [Stock(sku_id=sku_id, bin_id=bin_id) for sku_id, bin_id in pairs], ignore_conflicts=True
+        [Stock(sku_id=sku_id, bin_id=bin_id) for sku_id, bin_id in pairs],
+        ignore_conflicts=True,
+        batch_size=500,
     )
-    match = Q()
-    for sku_id, bin_id in pairs:
-        match |= Q(sku_id=sku_id, bin_id=bin_id)
+    if len(pairs) <= _EXACT_LOCK_LIMIT:
+        match = Q()
+        for sku_id, bin_id in pairs:
+            match |= Q(sku_id=sku_id, bin_id=bin_id)
+    else:
+        # Too many pairs for one OR chain: lock the rows of those SKUs in those bins (a few
+        # rows more, still in pk order) and keep the asked-for ones.
+        match = Q(sku_id__in={s for s, _ in pairs}, bin_id__in={b for _, b in pairs})
     rows = Stock.objects.filter(match).select_for_update().order_by("pk")
-    return {(row.sku_id, row.bin_id): row for row in rows}
+    return {key: row for row in rows if (key := (row.sku_id, row.bin_id)) in pairs}
 
 
 def _staging_bin_ids(warehouse_ids: Iterable[int]) -> dict[int, int]:
@@ -577,6 +587,45 @@ def receive(
         reference=reference,
         reason=reason,
     )
+
+
+def receive_many(
+    *,
+    lines: Sequence[tuple[int, int, int]],
+    actor=None,
+    reference: tuple[str, str] = ("", ""),
+    reason: str = "",
+) -> int:
+    """Receive many (sku_id, bin_id, quantity) lines at once — a delivery or an opening-stock
+    file — in one transaction with batched writes. All or nothing. Returns the units."""
+    if not lines:
+        raise StockError(_("Nothing to receive."))
+    for _sku, _bin, quantity in lines:
+        _positive(quantity)
+    bin_ids = {bin_id for _sku, bin_id, _quantity in lines}
+    if Bin.objects.filter(pk__in=bin_ids, is_staging=False).count() != len(bin_ids):
+        raise StockError(_("There is no such bin."))
+    with transaction.atomic():
+        rows = _lock_rows((sku_id, bin_id) for sku_id, bin_id, _quantity in lines)
+        movements = []
+        for sku_id, bin_id, quantity in lines:
+            rows[(sku_id, bin_id)].on_hand += quantity
+            movements.append(
+                StockMovement(
+                    kind=MovementKind.RECEIPT,
+                    sku_id=sku_id,
+                    bin_id=bin_id,
+                    on_hand_change=quantity,
+                    actor=actor,
+                    reason=reason,
+                    reference_type=reference[0],
+                    reference_id=str(reference[1]),
+                )
+            )
+        Stock.objects.bulk_update(list(rows.values()), ["on_hand"], batch_size=500)
+        StockMovement.objects.bulk_create(movements, batch_size=1000)
+        _after_change({sku_id for sku_id, _bin, _quantity in lines}, freed=True, actor=actor)
+    return sum(quantity for _sku, _bin, quantity in lines)
 
 
 def return_to_stock(

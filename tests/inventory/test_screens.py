@@ -566,16 +566,12 @@ def test_a_clean_import_receives_every_row_as_opening_stock(client, clerk, shelf
 
 def test_import_is_one_transaction(client, clerk, shelf, monkeypatch):
     first, second = SKUFactory(code="GOOD-1"), SKUFactory(code="GOOD-2")
-    real_receive = services.receive
-    calls = []
 
-    def failing_second_receive(**kwargs):
-        calls.append(kwargs["sku_id"])
-        if len(calls) == 2:
-            raise services.StockError("The bin is full.")
-        return real_receive(**kwargs)
+    def fail_after_the_writes(*args, **kwargs):
+        raise services.StockError("The bin is full.")
 
-    monkeypatch.setattr(services, "receive", failing_second_receive)
+    # Fails after every row was written: the whole import must be undone.
+    monkeypatch.setattr(services, "_after_change", fail_after_the_writes)
     text = "sku_code,warehouse,bin,quantity\nGOOD-1,WH01,A-01-03,5\nGOOD-2,WH01,A-01-03,5\n"
 
     response = client.post(reverse("inventory:import"), {"file": _upload(text)})

@@ -238,3 +238,28 @@ def test_database_refuses_negative_stock_whatever_the_code_does():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Stock.objects.filter(sku=sku, bin=bin_).update(reserved=2)
+
+
+def test_receive_many_writes_one_movement_per_line_and_balances():
+    bins = [BinFactory() for _ in range(3)]
+    skus = [SKUFactory() for _ in range(30)]
+    lines = [(sku.pk, bins[i % 3].pk, i + 1) for i, sku in enumerate(skus)] * 2  # 60 > exact lock
+
+    units = services.receive_many(lines=lines, reference=("opening_stock", "file.csv"))
+
+    assert units == 2 * sum(range(1, 31))
+    assert StockMovement.objects.filter(kind=MovementKind.RECEIPT).count() == 60
+    assert availability(sku_ids=[skus[4].pk]) == {skus[4].pk: 10}
+    assert ledger_differences() == []
+
+
+def test_receive_many_into_a_packing_area_changes_nothing():
+    from inventory.models import Bin
+
+    staging = Bin.objects.create(warehouse=BinFactory().warehouse, code="STAGING", is_staging=True)
+    sku = SKUFactory()
+
+    with pytest.raises(StockError):
+        services.receive_many(lines=[(sku.pk, staging.pk, 5)])
+
+    assert not Stock.objects.filter(on_hand__gt=0).exists()
