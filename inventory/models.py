@@ -119,6 +119,11 @@ class Stock(models.Model):
         return self.on_hand - self.reserved
 
 
+# Stock that can be sold: in an active bin of an active warehouse, not in a packing area.
+# Availability, reservation, alerts and the stock-out list all count with this one filter.
+SELLABLE_STOCK = Q(bin__is_staging=False, bin__is_active=True, bin__warehouse__is_active=True)
+
+
 class MovementKind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")
     RESERVATION = "reservation", _("Reservation")

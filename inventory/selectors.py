@@ -22,6 +22,7 @@ from django.utils import timezone
 from catalog.models import SKU
 
 from .models import (
+    SELLABLE_STOCK,
     Backorder,
     Bin,
     MovementKind,
@@ -36,7 +37,7 @@ from .models import (
 def availability(*, sku_ids: Iterable[int], warehouse_id: int | None = None) -> dict[int, int]:
     """Units free to sell per SKU (on-hand − reserved, over every bin), in one query."""
     sku_ids = list(sku_ids)
-    rows = Stock.objects.filter(sku_id__in=sku_ids, bin__warehouse__is_active=True)
+    rows = Stock.objects.filter(SELLABLE_STOCK, sku_id__in=sku_ids)
     if warehouse_id is not None:
         rows = rows.filter(bin__warehouse_id=warehouse_id)
     free = dict(
@@ -258,9 +259,7 @@ def open_alerts() -> QuerySet[StockAlert]:
 def stock_outs() -> QuerySet[SKU]:
     """SKUs on sale with nothing available in any active warehouse (stock rows or not), each
     with `waiting` = units its open backorders wait for."""
-    free = Stock.objects.filter(bin__warehouse__is_active=True).annotate(
-        free=F("on_hand") - F("reserved")
-    )
+    free = Stock.objects.filter(SELLABLE_STOCK).annotate(free=F("on_hand") - F("reserved"))
     waiting = (
         Backorder.objects.filter(
             sku=OuterRef("pk"), filled_at__isnull=True, cancelled_at__isnull=True

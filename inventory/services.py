@@ -1,9 +1,12 @@
 """The only way stock changes (INV-3, INV-4, INV-6).
 
-Every service runs in one transaction, locks the stock rows it will change with
-`select_for_update()` in ascending primary-key order (so two services never wait on each other
-in a cycle, whatever order their lines come in), re-checks the numbers it locked, changes them
-and writes one `StockMovement` per row changed. The database constraints (on-hand ≥ 0,
+Every service runs in one transaction and, before it changes anything, locks with one
+`select_for_update()` ordered by primary key *every* stock row of the SKUs it touches (all
+bins, the packing areas too). Stock locks are taken in that one statement and never added to
+later, and other rows (allocations of one order, backorders) are locked only around it in a
+fixed order, so no two services can wait on each other in a cycle, whatever order their lines
+come in. A service then re-checks the numbers it locked, changes them and writes one
+`StockMovement` per row changed. The database constraints (on-hand ≥ 0,
 0 ≤ reserved ≤ on-hand) are the last guard. A service that cannot do its work raises a
 `StockError` and leaves nothing half-done.
 """
@@ -14,13 +17,14 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
 from .models import (
+    SELLABLE_STOCK,
     Allocation,
     AllocationState,
     Backorder,
@@ -35,9 +39,6 @@ from .models import (
     Warehouse,
 )
 from .signals import backorder_filled
-
-# Up to this many (SKU, bin) pairs are locked by exact match; more by a superset.
-_EXACT_LOCK_LIMIT = 50
 
 
 class StockError(DomainError):
@@ -124,8 +125,12 @@ def _record(
 
 
 def _lock_rows(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Stock]:
-    """Lock the stock rows of the given (sku_id, bin_id) pairs, creating missing ones, in
-    primary-key order. Safe under concurrency: creation ignores rows another transaction made."""
+    """Lock every stock row of the SKUs in `pairs` (sku_id, bin_id) in pk order, creating the
+    asked-for rows that are missing first. Returns all the locked rows by (sku_id, bin_id).
+
+    Locking all of a SKU's rows at once serialises the services that touch one SKU, which is
+    what makes the later steps (filling backorders, checking alerts) safe without taking more
+    stock locks."""
     pairs = set(pairs)
     if not pairs:
         return {}
@@ -134,16 +139,22 @@ def _lock_rows(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Stock]
         ignore_conflicts=True,
         batch_size=500,
     )
-    if len(pairs) <= _EXACT_LOCK_LIMIT:
-        match = Q()
-        for sku_id, bin_id in pairs:
-            match |= Q(sku_id=sku_id, bin_id=bin_id)
-    else:
-        # Too many pairs for one OR chain: lock the rows of those SKUs in those bins (a few
-        # rows more, still in pk order) and keep the asked-for ones.
-        match = Q(sku_id__in={s for s, _ in pairs}, bin_id__in={b for _, b in pairs})
-    rows = Stock.objects.filter(match).select_for_update().order_by("pk")
-    return {key: row for row in rows if (key := (row.sku_id, row.bin_id)) in pairs}
+    return {(row.sku_id, row.bin_id): row for row in _lock_skus({s for s, _ in pairs})}
+
+
+def _lock_skus(sku_ids: Iterable[int]) -> list[Stock]:
+    """Every stock row of the SKUs with its bin and warehouse, locked in pk order (only the
+    stock rows: bins and warehouses are read, not locked)."""
+    return list(
+        Stock.objects.filter(sku_id__in=set(sku_ids))
+        .select_related("bin__warehouse")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+
+
+def _sellable(row: Stock) -> bool:
+    return not row.bin.is_staging and row.bin.is_active and row.bin.warehouse.is_active
 
 
 def _staging_bin_ids(warehouse_ids: Iterable[int]) -> dict[int, int]:
@@ -172,7 +183,9 @@ def _reason_required(reason: str) -> str:
 
 def _storage_bin(bin_id: int) -> Bin:
     try:
-        return Bin.objects.select_related("warehouse").get(pk=bin_id, is_staging=False)
+        return Bin.objects.select_related("warehouse").get(
+            pk=bin_id, is_staging=False, is_active=True, warehouse__is_active=True
+        )
     except Bin.DoesNotExist:
         raise StockError(_("There is no such bin.")) from None
 
@@ -187,9 +200,7 @@ def _check_alerts(sku_ids: Iterable[int]) -> None:
         return
     free_by_warehouse = {
         (row["sku_id"], row["bin__warehouse_id"]): row["free"]
-        for row in Stock.objects.filter(
-            sku_id__in={t.sku_id for t in thresholds}, bin__warehouse__is_active=True
-        )
+        for row in Stock.objects.filter(SELLABLE_STOCK, sku_id__in={t.sku_id for t in thresholds})
         .order_by()
         .values("sku_id", "bin__warehouse_id")
         .annotate(free=Sum(F("on_hand") - F("reserved")))
@@ -258,22 +269,6 @@ def warehouse_preference(province: str) -> list[int]:
     )
     others = Warehouse.objects.filter(is_active=True).exclude(pk__in=ranked).order_by("code")
     return ranked + list(others.values_list("pk", flat=True))
-
-
-def _lock_storage_rows(sku_ids: Iterable[int]) -> list[Stock]:
-    """Lock every sellable stock row of the SKUs, in pk order (only the stock rows: bins and
-    warehouses are read, not locked)."""
-    return list(
-        Stock.objects.filter(
-            sku_id__in=set(sku_ids),
-            bin__is_staging=False,
-            bin__is_active=True,
-            bin__warehouse__is_active=True,
-        )
-        .select_related("bin")
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
 
 
 class _Pool:
@@ -363,7 +358,7 @@ def reserve(
         wanted[line.sku_id] += line.quantity
 
     with transaction.atomic():
-        pool = _Pool(_lock_storage_rows(wanted))
+        pool = _Pool([row for row in _lock_skus(wanted) if _sellable(row)])
         shortages = [
             Shortage(sku_id, units, pool.total(sku_id))
             for sku_id, units in wanted.items()
@@ -406,6 +401,8 @@ def fill_backorders(*, sku_ids: Iterable[int], actor=None) -> list[tuple[Backord
     sku_ids = set(sku_ids)
     served: list[tuple[Backorder, int]] = []
     with transaction.atomic():
+        # Stock rows first, then backorders: the order every service follows.
+        pool = _Pool([row for row in _lock_skus(sku_ids) if _sellable(row)])
         waiting = list(
             Backorder.objects.select_for_update()
             .filter(sku_id__in=sku_ids, filled_at__isnull=True, cancelled_at__isnull=True)
@@ -414,7 +411,6 @@ def fill_backorders(*, sku_ids: Iterable[int], actor=None) -> list[tuple[Backord
         if not waiting:
             _check_alerts(sku_ids)
             return served
-        pool = _Pool(_lock_storage_rows(sku_ids))
         now = timezone.now()
         for backorder in waiting:
             if pool.total(backorder.sku_id) == 0:
@@ -438,7 +434,7 @@ def fill_backorders(*, sku_ids: Iterable[int], actor=None) -> list[tuple[Backord
             served.append((backorder, units))
             transaction.on_commit(
                 partial(
-                    backorder_filled.send,
+                    backorder_filled.send_robust,
                     sender=Backorder,
                     group=backorder.group,
                     line=backorder.line,
@@ -473,13 +469,13 @@ def release(*, group: str, actor=None, reason: str = "") -> int:
     reserved units become available again, picked units go from the packing area back to their
     bin. Idempotent: a second call finds nothing to release. Returns the units released."""
     with transaction.atomic():
+        allocations = _locked_allocations(group, [AllocationState.RESERVED, AllocationState.PICKED])
+        rows, staging = _rows_for(allocations) if allocations else ({}, {})
         Backorder.objects.filter(
             group=group, filled_at__isnull=True, cancelled_at__isnull=True
         ).update(cancelled_at=timezone.now())
-        allocations = _locked_allocations(group, [AllocationState.RESERVED, AllocationState.PICKED])
         if not allocations:
             return 0
-        rows, staging = _rows_for(allocations)
         for allocation in allocations:
             sku_id, bin_id = allocation.stock.sku_id, allocation.stock.bin_id
             storage = rows[(sku_id, bin_id)]

@@ -103,7 +103,6 @@ def test_concurrent_release_of_one_order_gives_back_once():
     assert ledger_differences() == []
 
 
-
 def test_concurrent_crossings_raise_one_alert_and_one_message(mailoutbox):
     from inventory.models import StockAlert, StockThreshold
     from tests.factories import UserFactory
@@ -122,3 +121,41 @@ def test_concurrent_crossings_raise_one_alert_and_one_message(mailoutbox):
     alert = StockAlert.objects.get()
     assert alert.notified_at is not None
     assert len(mailoutbox) == 1
+
+
+def test_restocking_during_a_stock_out_never_deadlocks_with_checkouts():
+    """Receipts into different bins, releases and checkouts of one SKU with open backorders
+    all run at once: every one completes (a deadlock would surface as OperationalError)."""
+    from django.utils import timezone
+
+    warehouse_bins = [BinFactory()]
+    warehouse_bins += [BinFactory(warehouse=warehouse_bins[0].warehouse) for _ in range(3)]
+    sku = stock_sku(4, bin=warehouse_bins[0])
+    services.reserve(group="held", lines=[DemandLine("held:1", sku.pk, 4)])
+    for i in range(6):
+        services.reserve(
+            group=f"waiting:{i}",
+            lines=[DemandLine(f"waiting:{i}:1", sku.pk, 2)],
+            backorder_since=timezone.now(),
+        )
+
+    def work(i: int) -> str:
+        if i % 3 == 0:
+            services.receive(sku_id=sku.pk, bin_id=warehouse_bins[i % 4].pk, quantity=2)
+            return "received"
+        if i % 3 == 1:
+            services.reserve(
+                group=f"buyer:{i}",
+                lines=[DemandLine(f"buyer:{i}:1", sku.pk, 1)],
+                backorder_since=timezone.now(),
+            )
+            return "reserved"
+        services.release(group="held" if i == 2 else f"waiting:{i % 6}", reason="cancel")
+        return "released"
+
+    outcomes = _run_concurrently(12, work)
+
+    assert outcomes == Counter({"received": 4, "reserved": 4, "released": 4})
+    assert ledger_differences() == []
+    row_totals = Stock.objects.filter(sku=sku).values_list("on_hand", "reserved")
+    assert all(0 <= reserved <= on_hand for on_hand, reserved in row_totals)
