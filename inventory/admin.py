@@ -11,6 +11,7 @@ from .models import (
     RegionPriority,
     Stock,
     StockAlert,
+    StockImport,
     StockMovement,
     StockThreshold,
     Warehouse,
@@ -139,3 +140,10 @@ class BackorderAdmin(_ReadOnlyAdmin):
     )
     search_fields = ("group", "line", "sku__code")
     list_select_related = ("sku__product",)
+
+
+@admin.register(StockImport)
+class StockImportAdmin(_ReadOnlyAdmin):
+    list_display = ("filename", "imported_at", "actor", "rows", "units")
+    search_fields = ("filename",)
+    list_select_related = ("actor",)

@@ -10,15 +10,17 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import SKU
 
 from . import selectors, services
-from .models import Bin, StockMovement, Warehouse
+from .models import Bin, StockImport, Warehouse
 
 EXPORT_HEADER = [
     "sku_code",
@@ -324,24 +326,48 @@ def _positive_int(text: str) -> int | None:
     return value if 0 < value <= 1_000_000 else None
 
 
-def already_imported(filename: str) -> StockMovement | None:
-    return (
-        StockMovement.objects.filter(reference_type=IMPORT_REFERENCE, reference_id=filename)
-        .order_by("created_at")
-        .first()
+def already_imported(filename: str) -> StockImport | None:
+    return StockImport.objects.filter(filename=filename).first()
+
+
+def _refuse_repeat(previous: StockImport) -> ImportRefused:
+    return ImportRefused(
+        _(
+            "A file named %(name)s was already imported on %(when)s. "
+            "If this is other stock, rename the file and upload it again."
+        )
+        % {
+            "name": previous.filename,
+            "when": timezone.localtime(previous.imported_at).strftime("%Y-%m-%d %H:%M"),
+        }
     )
+
+
+def refuse_if_imported(filename: str) -> None:
+    """Refuse early, before the file is read, when a file of that name was imported."""
+    previous = already_imported(filename)
+    if previous is not None:
+        raise _refuse_repeat(previous)
 
 
 def import_opening_stock(*, check: ImportCheck, filename: str, actor) -> int:
     """Receive every row of a clean file in one transaction; returns the units received.
-    A `StockError` from any row undoes the whole import."""
+    A `StockError` from any row undoes the whole import; a file of the same name imported
+    meanwhile (a double submit) is refused by the unique file name."""
     if not check.is_clean:
         raise ImportRefused(_("The file has errors; nothing was imported."))
-    return services.receive_many(
-        lines=[(row.sku_id, row.bin_id, row.quantity) for row in check.rows],
-        actor=actor,
-        reference=(IMPORT_REFERENCE, filename),
-    )
+    try:
+        with transaction.atomic():
+            StockImport.objects.create(
+                filename=filename, actor=actor, rows=len(check.rows), units=check.units
+            )
+            return services.receive_many(
+                lines=[(row.sku_id, row.bin_id, row.quantity) for row in check.rows],
+                actor=actor,
+                reference=(IMPORT_REFERENCE, filename),
+            )
+    except IntegrityError:
+        raise _refuse_repeat(already_imported(filename)) from None
 
 
 def summary(check: ImportCheck) -> str:

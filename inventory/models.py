@@ -351,3 +351,28 @@ class Backorder(models.Model):
     @property
     def waiting(self) -> int:
         return self.quantity - self.filled
+
+
+class StockImport(models.Model):
+    """One opening-stock file imported (INV-7). The unique file name makes a second upload of
+    the same file — a double click, a retry — import nothing, even when both run at once."""
+
+    filename = models.CharField(_("file"), max_length=64, unique=True)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rows = models.PositiveIntegerField(_("rows"))
+    units = models.PositiveIntegerField(_("units"))
+
+    class Meta:
+        ordering = ["-imported_at"]
+        verbose_name = _("stock import")
+        verbose_name_plural = _("stock imports")
+
+    def __str__(self) -> str:
+        return self.filename

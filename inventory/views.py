@@ -561,18 +561,7 @@ def import_stock(request: HttpRequest) -> HttpResponse:
         uploaded = form.cleaned_data["file"]
         filename = uploaded.name[:64]
         try:
-            previous = csv_io.already_imported(filename)
-            if previous is not None:
-                raise csv_io.ImportRefused(
-                    _(
-                        "A file named %(name)s was already imported on %(when)s. "
-                        "If this is other stock, rename the file and upload it again."
-                    )
-                    % {
-                        "name": filename,
-                        "when": timezone.localtime(previous.created_at).strftime("%Y-%m-%d %H:%M"),
-                    }
-                )
+            csv_io.refuse_if_imported(filename)
             check = csv_io.check_rows(csv_io.read_file(uploaded))
             if check.is_clean:
                 csv_io.import_opening_stock(check=check, filename=filename, actor=request.user)

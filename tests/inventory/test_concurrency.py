@@ -159,3 +159,25 @@ def test_restocking_during_a_stock_out_never_deadlocks_with_checkouts():
     assert ledger_differences() == []
     row_totals = Stock.objects.filter(sku=sku).values_list("on_hand", "reserved")
     assert all(0 <= reserved <= on_hand for on_hand, reserved in row_totals)
+
+
+def test_the_same_file_imported_twice_at_once_is_received_once():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inventory import csv_io
+    from tests.factories import SKUFactory
+
+    shelf = BinFactory(code="A-01-03")
+    sku = SKUFactory(code="OPEN-1")
+    text = f"sku_code,warehouse,bin,quantity\nOPEN-1,{shelf.warehouse.code},A-01-03,100\n"
+    check = csv_io.check_rows(csv_io.read_file(SimpleUploadedFile("opening.csv", text.encode())))
+    assert check.is_clean
+
+    def upload(i: int) -> str:
+        csv_io.import_opening_stock(check=check, filename="opening.csv", actor=None)
+        return "imported"
+
+    outcomes = _run_concurrently(4, upload)
+
+    assert outcomes == Counter({"imported": 1, "ImportRefused": 3})
+    assert Stock.objects.get(sku=sku, bin=shelf).on_hand == 100
