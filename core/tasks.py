@@ -20,7 +20,7 @@ def send_email(*, subject: str, body: str, to: list[str], html_body: str = "") -
     message.send()
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, acks_late=True)
 def record_worker_heartbeat() -> None:
     """Run by beat every 30 s; /healthz reports when a worker last did it."""
     from .models import WorkerHeartbeat

@@ -14,7 +14,6 @@ come in. A service then re-checks the numbers it locked, changes them and writes
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
@@ -170,6 +169,17 @@ def _staging_bin_ids(warehouse_ids: Iterable[int]) -> dict[int, int]:
     return ids
 
 
+def _after_commit(func, /, **kwargs):
+    """`func(**kwargs)` as a named callable for `on_commit(..., robust=True)`, which logs a
+    failing callback by its `__qualname__` (a `functools.partial` has none)."""
+
+    def call() -> None:
+        func(**kwargs)
+
+    call.__qualname__ = f"{getattr(func, '__qualname__', func)}(…)"
+    return call
+
+
 def _positive(quantity: int) -> None:
     if quantity < 1:
         raise StockError(_("The quantity must be at least 1."))
@@ -246,7 +256,11 @@ def _check_alerts(sku_ids: Iterable[int]) -> None:
                 )
         except IntegrityError:
             continue  # a concurrent change raised it first
-        transaction.on_commit(partial(notify_stock_alert.delay, alert_id=alert.pk))
+        # robust: a broker that is down must not fail the stock change that already
+        # committed; `dispatch_stock_alerts` hands the alert over later.
+        transaction.on_commit(
+            _after_commit(notify_stock_alert.delay, alert_id=alert.pk), robust=True
+        )
 
 
 def _after_change(sku_ids: Iterable[int], *, freed: bool, actor=None) -> None:
@@ -433,15 +447,16 @@ def fill_backorders(*, sku_ids: Iterable[int], actor=None) -> list[tuple[Backord
             backorder.save(update_fields=["filled", "filled_at"])
             served.append((backorder, units))
             transaction.on_commit(
-                partial(
-                    backorder_filled.send_robust,
+                _after_commit(
+                    backorder_filled.send,
                     sender=Backorder,
                     group=backorder.group,
                     line=backorder.line,
                     sku_id=backorder.sku_id,
                     units=units,
                     complete=backorder.filled_at is not None,
-                )
+                ),
+                robust=True,
             )
         _check_alerts(sku_ids)
     return served

@@ -1,24 +1,32 @@
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.roles import Role
+from core.tasks import send_email
 
 from .models import StockAlert
 
+# An alert not handed to the mail workers this long after it was raised is picked up by the
+# periodic dispatcher (the enqueue after commit fails while the broker is down).
+DISPATCH_AFTER_SECONDS = 60
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+
+@shared_task(acks_late=True)
 def notify_stock_alert(*, alert_id: int) -> int:
     """Tell every active manager about a low-stock or stock-out alert (INV-7), each in their
-    own language. Skips an alert already told or cleared meanwhile. Returns messages sent."""
-    alert = (
-        StockAlert.objects.select_related("sku__product", "warehouse").filter(pk=alert_id).first()
-    )
-    if alert is None or alert.notified_at is not None or alert.cleared_at is not None:
+    own language, one e-mail task each (retried on its own if the mail server is down).
+
+    The alert is claimed with a conditional update first, so a duplicate delivery or the
+    dispatcher running beside it sends nothing twice. Returns the messages handed over."""
+    claimed = StockAlert.objects.filter(
+        pk=alert_id, notified_at__isnull=True, cleared_at__isnull=True
+    ).update(notified_at=timezone.now())
+    if not claimed:
         return 0
+    alert = StockAlert.objects.select_related("sku__product", "warehouse").get(pk=alert_id)
     managers = get_user_model().objects.filter(groups__name=Role.MANAGER, is_active=True)
     sent = 0
     for manager in managers:
@@ -26,6 +34,17 @@ def notify_stock_alert(*, alert_id: int) -> int:
             context = {"alert": alert, "sku": alert.sku, "manager": manager}
             subject = render_to_string("inventory/email/stock_alert_subject.txt", context).strip()
             body = render_to_string("inventory/email/stock_alert.txt", context)
-        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [manager.email])
-    StockAlert.objects.filter(pk=alert.pk).update(notified_at=timezone.now())
+        send_email.delay(subject=subject, body=body, to=[manager.email])
+        sent += 1
     return sent
+
+
+@shared_task(acks_late=True)
+def dispatch_stock_alerts() -> int:
+    """Run by beat: hand over the open alerts whose notification never left (broker down at
+    commit, worker lost). Safe beside `notify_stock_alert`: both claim the alert first."""
+    stale = timezone.now() - timezone.timedelta(seconds=DISPATCH_AFTER_SECONDS)
+    pending = StockAlert.objects.filter(
+        notified_at__isnull=True, cleared_at__isnull=True, raised_at__lt=stale
+    ).values_list("pk", flat=True)
+    return sum(notify_stock_alert(alert_id=alert_id) for alert_id in pending[:500])

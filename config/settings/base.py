@@ -194,7 +194,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_ACKS_LATE = True
+# acks_late is set per task, only on idempotent ones (STYLE.md "Background work").
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
@@ -205,6 +205,10 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "core.tasks.record_worker_heartbeat",
         "schedule": timedelta(seconds=30),
+    },
+    "dispatch-stock-alerts": {
+        "task": "inventory.tasks.dispatch_stock_alerts",
+        "schedule": timedelta(minutes=2),
     },
 }
 

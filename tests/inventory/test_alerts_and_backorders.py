@@ -182,3 +182,32 @@ def test_releasing_an_order_cancels_its_backorders_and_feeds_others():
     assert cancelled.cancelled_at is not None and cancelled.filled == 0
     assert Backorder.objects.filter(filled_at__isnull=True, cancelled_at__isnull=True).count() == 0
     assert ledger_differences() == []
+
+
+def test_alert_raised_while_the_broker_is_down_is_sent_by_the_dispatcher(
+    mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from inventory import tasks
+
+    UserFactory(role="manager")
+    sku = stock_sku(10)
+    StockThreshold.objects.create(sku=sku, threshold=5)
+
+    def broker_down(**kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(tasks.notify_stock_alert, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        _buy(sku, 6, "o1")  # the stock change still succeeds
+    monkeypatch.undo()
+
+    alert = StockAlert.objects.get()
+    assert alert.notified_at is None and mailoutbox == []
+    StockAlert.objects.filter(pk=alert.pk).update(raised_at=timezone.now() - timedelta(minutes=5))
+
+    assert tasks.dispatch_stock_alerts() == 1
+    assert tasks.dispatch_stock_alerts() == 0
+    assert tasks.notify_stock_alert(alert_id=alert.pk) == 0  # a late duplicate sends nothing
+    assert len(mailoutbox) == 1
