@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from .models import Stock, StockMovement
@@ -19,7 +20,21 @@ class LedgerDifference:
 
 def ledger_differences() -> list[LedgerDifference]:
     """Stock rows whose on-hand or reserved differ from their ledger sums, in two grouped
-    queries whatever the size of the ledger (rows with no movements count as zero)."""
+    queries whatever the size of the ledger (rows with no movements count as zero).
+
+    Both queries read one snapshot (REPEATABLE READ on PostgreSQL; SQLite transactions are
+    serialisable), so stock moving meanwhile cannot show as a false difference."""
+    # The isolation level can only be set first thing in a transaction: inside a caller's
+    # transaction (a test) the caller's snapshot rules apply.
+    fresh = not connection.in_atomic_block
+    with transaction.atomic():
+        if fresh and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _differences()
+
+
+def _differences() -> list[LedgerDifference]:
     sums = {
         (row["sku_id"], row["bin_id"]): (row["on_hand"], row["reserved"])
         for row in StockMovement.objects.order_by()

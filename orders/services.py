@@ -17,6 +17,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from catalog.models import SKU
 from core.errors import DomainError
+from inventory import services as inventory_services
 
 from .models import (
     Channel,
@@ -28,6 +29,11 @@ from .models import (
     PaymentMethod,
 )
 from .numbers import allocate_order_numbers
+
+
+def stock_group(order_id: int) -> str:
+    """The key under which the order's stock reservations are kept in inventory."""
+    return f"order:{order_id}"
 
 
 class OrderActionNotAllowed(DomainError):
@@ -79,6 +85,8 @@ def create_order(
         raise InvalidOrder(_("Every quantity must be at least 1."))
     if customer is None and not contact_email:
         raise InvalidOrder(_("A guest order needs a contact e-mail address."))
+    if shipping_amount < 0:
+        raise InvalidOrder(_("The shipping fee cannot be negative."))
 
     with transaction.atomic():
         skus = SKU.objects.select_related("product").in_bulk([line.sku_id for line in lines])
@@ -249,7 +257,7 @@ def complete_order(*, order_id: int, actor, reason: str = "") -> Order:
 
 
 def cancel_order(*, order_id: int, actor, reason: str) -> Order:
-    """Cancel an order before shipment.
+    """Cancel an order before shipment and give back the stock it holds.
 
     Unpaid orders may be cancelled by their customer, an agent or the system (payment
     deadline). Paid or picked orders only by an agent, and the reason is required (ORD-11).
@@ -263,7 +271,7 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
             .only("state", "number", "customer_id")
             .get(pk=order_id)
         )
-        paid = order.state != OrderState.PENDING_PAYMENT
+        paid = order.state in (OrderState.PAID, OrderState.PICKED)
         if paid and actor is not None and actor.pk == order.customer_id:
             # ORD-7: once paid, the warehouse may have started; only an agent can stop it.
             raise OrderActionNotAllowed(
@@ -275,7 +283,7 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
         def stamp(order: Order) -> None:
             order.cancelled_at = timezone.now()
 
-        return _apply_transition(
+        cancelled = _apply_transition(
             order_id=order_id,
             transition_name=name,
             kind=OrderEventKind.CANCELLED,
@@ -283,3 +291,6 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
             reason=reason.strip(),
             before_save=stamp,
         )
+        # Whatever the order holds in stock goes back, reserved or picked (INV-3, AFS-1).
+        inventory_services.release(group=stock_group(order_id), actor=actor, reason=reason.strip())
+        return cancelled

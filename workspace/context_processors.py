@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from accounts.roles import Role
+
 from .navigation import items_for
 
 
@@ -9,5 +11,5 @@ def navigation(request) -> dict:
     return {
         "shop_name": settings.SHOP_NAME,
         "workspace_nav": items_for(role) if role else [],
-        "show_dev_mail": settings.DEBUG,
+        "show_dev_mail": settings.DEBUG and role == Role.ADMIN,
     }

@@ -14,6 +14,10 @@ if len(SECRET_KEY) < 50:
 DEMO_ACCOUNTS_ALLOWED = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind N reverse proxies, login throttling must key on the client's address from
+# X-Forwarded-For, not on the proxy's (else one attacker locks every customer out).
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 # /healthz is probed over plain HTTP inside the private network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from core.mail import DatabaseEmailBackend
 from core.models import SentMail
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,7 @@ def test_database_backend_keeps_text_and_html():
 
 def test_sent_mail_pages_show_messages_when_debug_is_on(client, settings):
     settings.DEBUG = True
+    client.force_login(UserFactory(role="admin"))
     _send()
     mail = SentMail.objects.get()
 
@@ -42,8 +44,18 @@ def test_sent_mail_pages_show_messages_when_debug_is_on(client, settings):
     assert "Thank you." in detail.content.decode()
 
 
+def test_sent_mail_pages_are_for_admins_only(client, settings):
+    settings.DEBUG = True
+    _send()
+
+    assert client.get(reverse("core:sent_mail_list")).status_code == 302  # to the login
+    client.force_login(UserFactory(role="customer"))
+    assert client.get(reverse("core:sent_mail_list")).status_code == 403
+
+
 def test_sent_mail_pages_do_not_exist_without_debug(client, settings):
     settings.DEBUG = False
+    client.force_login(UserFactory(role="admin"))
     _send()
 
     assert client.get(reverse("core:sent_mail_list")).status_code == 404

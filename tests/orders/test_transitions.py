@@ -224,3 +224,44 @@ def test_every_event_of_a_full_lifecycle_is_recorded_in_order():
     kinds = list(OrderEvent.objects.filter(order=order).values_list("kind", flat=True))
 
     assert kinds == ["placed", "paid", "picked", "shipped", "completed"]
+
+
+def test_cancelling_gives_back_the_stock_the_order_holds():
+    from inventory import services as inventory_services
+    from inventory.selectors import availability
+    from inventory.services import DemandLine
+    from tests.factories import stock_sku
+
+    order = make_order(state=OrderState.PAID)
+    line = order.lines.get()
+    stock_sku(line.quantity + 2, sku=line.sku)
+    inventory_services.reserve(
+        group=services.stock_group(order.pk),
+        lines=[DemandLine(f"order_line:{line.pk}", line.sku_id, line.quantity)],
+    )
+    assert availability(sku_ids=[line.sku_id]) == {line.sku_id: 2}
+
+    services.cancel_order(order_id=order.pk, actor=UserFactory(role="service"), reason="Fraud")
+
+    assert availability(sku_ids=[line.sku_id]) == {line.sku_id: line.quantity + 2}
+
+
+def test_customer_cancelling_a_cancelled_order_is_told_its_state():
+    order = make_order()
+    services.cancel_order(order_id=order.pk, actor=order.customer, reason="Changed my mind")
+
+    with pytest.raises(OrderActionNotAllowed, match="Cancelled"):
+        services.cancel_order(order_id=order.pk, actor=order.customer, reason="Again")
+
+
+def test_negative_shipping_fee_is_refused():
+    from orders.services import InvalidOrder, LineRequest
+    from tests.factories import SKUFactory, make_address
+
+    with pytest.raises(InvalidOrder):
+        services.create_order(
+            customer=UserFactory(role="customer"),
+            lines=[LineRequest(SKUFactory().pk, 1)],
+            address=make_address(),
+            shipping_amount=Decimal("-1.00"),
+        )
