@@ -256,9 +256,13 @@ class StockTakeSheet:
         self.counts: dict[int, int] = {}
         self.errors: dict[int, str] = {}
         self.reason = ""
+        # The bin's last ledger row when counting began: posting refuses a bin that moved since.
+        self.since: int | None = None
         if data is None:
             return
         self.reason = data.get("reason", "").strip()[:300]
+        since = data.get("since", "")
+        self.since = int(since) if since.isdigit() else None
         for key, value in data.items():
             if not key.startswith(COUNT_PREFIX):
                 continue

@@ -283,3 +283,15 @@ def thresholds() -> QuerySet[StockThreshold]:
     return StockThreshold.objects.select_related("sku__product", "warehouse").order_by(
         "sku__code", "warehouse__code"
     )
+
+
+def last_movement_id(*, bin_id: int) -> int:
+    """The id of the bin's latest ledger row that changed on-hand (0 when none)."""
+    last = (
+        StockMovement.objects.filter(bin_id=bin_id)
+        .exclude(on_hand_change=0)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return last or 0

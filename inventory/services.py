@@ -633,7 +633,8 @@ def receive_many(
                     reference_id=str(reference[1]),
                 )
             )
-        Stock.objects.bulk_update(list(rows.values()), ["on_hand"], batch_size=500)
+        touched = {(sku_id, bin_id) for sku_id, bin_id, _quantity in lines}
+        Stock.objects.bulk_update([rows[key] for key in touched], ["on_hand"], batch_size=500)
         StockMovement.objects.bulk_create(movements, batch_size=1000)
         _after_change({sku_id for sku_id, _bin, _quantity in lines}, freed=True, actor=actor)
     return sum(quantity for _sku, _bin, quantity in lines)
@@ -721,12 +722,21 @@ def transfer(
 
 
 def post_stock_take(
-    *, bin_id: int, counts: dict[int, int], actor, reason: str
+    *,
+    bin_id: int,
+    counts: dict[int, int],
+    actor,
+    reason: str,
+    counted_since: int | None = None,
 ) -> list[StockMovement]:
     """Post a count of one bin (盘点): every SKU counted at a different quantity than the books
     say gets a stock-take movement for the difference. SKUs on the books but not in `counts`
     are counted as 0. A count below the units reserved there is refused: those units are
-    promised to orders and must be released or re-allocated first."""
+    promised to orders and must be released or re-allocated first.
+
+    `counted_since` is the bin's last on-hand ledger row when counting began
+    (`selectors.last_movement_id`): if goods came or went since, the count is refused, since
+    posting it would undo those movements."""
     reason = _reason_required(reason)
     bin_ = _storage_bin(bin_id)
     if any(quantity < 0 for quantity in counts.values()):
@@ -734,6 +744,17 @@ def post_stock_take(
     with transaction.atomic():
         booked = set(Stock.objects.filter(bin_id=bin_id).values_list("sku_id", flat=True))
         rows = _lock_rows((sku_id, bin_id) for sku_id in booked | set(counts))
+        rows = {key: row for key, row in rows.items() if key[1] == bin_id}
+        if (
+            counted_since is not None
+            and StockMovement.objects.filter(bin_id=bin_id, pk__gt=counted_since)
+            .exclude(on_hand_change=0)
+            .exists()
+        ):
+            raise StockError(
+                _("Goods came into or left bin %(bin)s while it was counted: count it again.")
+                % {"bin": bin_.code}
+            )
         movements = []
         for (sku_id, _bin), row in sorted(rows.items()):
             counted = counts.get(sku_id, 0)

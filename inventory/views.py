@@ -431,6 +431,8 @@ def count_sheet(request: HttpRequest, bin_id: int) -> HttpResponse:
     bin_ = get_object_or_404(Bin.objects.select_related("warehouse"), pk=bin_id, is_staging=False)
     books = selectors.bin_contents(bin_id=bin_.pk)
     sheet = StockTakeSheet(request.POST if request.method == "POST" else None)
+    if sheet.since is None:
+        sheet.since = selectors.last_movement_id(bin_id=bin_.pk)
     for row in books:
         sheet.counts.setdefault(row.sku_id, 0)
     action = request.POST.get("action", "scan") if request.method == "POST" else "scan"
@@ -478,7 +480,11 @@ def count_sheet(request: HttpRequest, bin_id: int) -> HttpResponse:
     if step == "review" and action == "post":
         try:
             movements = services.post_stock_take(
-                bin_id=bin_.pk, counts=sheet.counts, actor=request.user, reason=sheet.reason
+                bin_id=bin_.pk,
+                counts=sheet.counts,
+                actor=request.user,
+                reason=sheet.reason,
+                counted_since=sheet.since,
             )
         except StockError as error:
             problems.append(error.message)

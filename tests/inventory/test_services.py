@@ -263,3 +263,32 @@ def test_receive_many_into_a_packing_area_changes_nothing():
         services.receive_many(lines=[(sku.pk, staging.pk, 5)])
 
     assert not Stock.objects.filter(on_hand__gt=0).exists()
+
+
+def test_stock_take_of_one_bin_leaves_the_skus_other_bins_alone():
+    counted = BinFactory()
+    elsewhere = BinFactory(warehouse=counted.warehouse)
+    sku = stock_sku(5, bin=counted)
+    stock_sku(7, bin=elsewhere, sku=sku)
+
+    services.post_stock_take(bin_id=counted.pk, counts={sku.pk: 4}, actor=None, reason="Count")
+
+    assert (_row(sku, counted).on_hand, _row(sku, elsewhere).on_hand) == (4, 7)
+    assert ledger_differences() == []
+
+
+def test_stock_take_refuses_a_bin_that_moved_while_it_was_counted():
+    from inventory.selectors import last_movement_id
+
+    bin_ = BinFactory()
+    sku = stock_sku(10, bin=bin_)
+    started = last_movement_id(bin_id=bin_.pk)
+    services.reserve(group="g", lines=[DemandLine("l", sku.pk, 1)])  # no goods moved
+    services.write_off(sku_id=sku.pk, bin_id=bin_.pk, quantity=2, actor=None, reason="Broken")
+
+    with pytest.raises(StockError, match="count it again"):
+        services.post_stock_take(
+            bin_id=bin_.pk, counts={sku.pk: 10}, actor=None, reason="Count", counted_since=started
+        )
+
+    assert _row(sku, bin_).on_hand == 8
