@@ -32,7 +32,7 @@ cat <<INFO
     manager@example.com     manager
     admin@example.com       administrator
 
-  Sent e-mail: http://127.0.0.1:${PORT}/dev/mail/    Health: http://127.0.0.1:${PORT}/healthz
+  Sent e-mail (as admin): http://127.0.0.1:${PORT}/dev/mail/    Health: http://127.0.0.1:${PORT}/healthz
   Press Ctrl-C to stop the web server, the worker and beat.
 
 INFO
