@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -275,14 +275,16 @@ def _after_change(sku_ids: Iterable[int], *, freed: bool, actor=None) -> None:
 # --- reservation and allocation ----------------------------------------------------------------
 def warehouse_preference(province: str) -> list[int]:
     """Active warehouses in the order they should serve `province`: its configured priority
-    first, then the others by code."""
-    ranked = list(
-        RegionPriority.objects.filter(province=province, warehouse__is_active=True)
-        .order_by("priority", "warehouse__code")
-        .values_list("warehouse_id", flat=True)
+    first, then the others by code (one query)."""
+    priority = RegionPriority.objects.filter(province=province, warehouse=OuterRef("pk")).values(
+        "priority"
+    )[:1]
+    return list(
+        Warehouse.objects.filter(is_active=True)
+        .annotate(priority=Subquery(priority))
+        .order_by(F("priority").asc(nulls_last=True), "code")
+        .values_list("pk", flat=True)
     )
-    others = Warehouse.objects.filter(is_active=True).exclude(pk__in=ranked).order_by("code")
-    return ranked + list(others.values_list("pk", flat=True))
 
 
 class _Pool:
