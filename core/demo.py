@@ -38,6 +38,7 @@ from accounts.models import User
 from accounts.roles import Role, sync_roles
 from catalog.barcodes import make_ean13
 from catalog.models import SKU, Category, Product
+from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import Bin, RegionPriority, StockMovement, StockThreshold, Warehouse
 from orders import services
@@ -956,6 +957,7 @@ def seed_demo_orders(
         if plan.seq in done:
             continue
         customer = users[plan.customer_email] if plan.customer_email else None
+        _restock_for(plan.lines)
         order = services.create_order(
             customer=customer,
             contact_email=plan.contact_email,
@@ -1113,6 +1115,25 @@ def seed_inventory(skus: Sequence[SKU]) -> None:
                     reference=OPENING_STOCK,
                     reason="Opening stock",
                 )
+
+
+def _restock_for(lines: Sequence[services.LineRequest]) -> None:
+    """A delivery into Hangzhou's first bin of whatever a demo order needs and stock lacks,
+    so that every demo order can reserve its stock as a real one does."""
+    wanted: dict[int, int] = {}
+    for line in lines:
+        wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
+    free = inventory_selectors.availability(sku_ids=wanted)
+    short = {
+        sku_id: units - free[sku_id] for sku_id, units in wanted.items() if free[sku_id] < units
+    }
+    if short:
+        bin_ = Bin.objects.filter(warehouse__code="HZ1", is_staging=False).order_by("walk_order")[0]
+        inventory_services.receive_many(
+            lines=[(sku_id, bin_.pk, units + 20) for sku_id, units in short.items()],
+            reference=("receipt", "demo restock"),
+            reason="Restock",
+        )
 
 
 def seed_demo(*, now: datetime | None = None) -> DemoResult:

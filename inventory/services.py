@@ -513,6 +513,18 @@ def release(*, group: str, actor=None, reason: str = "") -> int:
         return sum(a.quantity for a in allocations)
 
 
+def _move_to_packing(allocation: Allocation, quantity: int, rows, staging, actor) -> None:
+    sku_id = allocation.stock.sku_id
+    storage = rows[(sku_id, allocation.stock.bin_id)]
+    staged = rows[(sku_id, staging[allocation.stock.bin.warehouse_id])]
+    note = {"actor": actor, "reference": ("demand_line", allocation.line)}
+    _record(storage, kind=MovementKind.PICK, on_hand=-quantity, reserved=-quantity, **note)
+    _record(staged, kind=MovementKind.PICK, on_hand=quantity, reserved=quantity, **note)
+    allocation.picked += quantity
+    allocation.state = AllocationState.PICKED
+    allocation.save(update_fields=["picked", "state"])
+
+
 def pick(*, allocation_id: int, quantity: int, actor=None) -> Allocation:
     """Take `quantity` units of a reservation out of its bin into the packing area. The units
     stay promised (reserved) there until they ship or are released."""
@@ -531,16 +543,29 @@ def pick(*, allocation_id: int, quantity: int, actor=None) -> Allocation:
                 % {"left": allocation.quantity - allocation.picked}
             )
         rows, staging = _rows_for([allocation])
-        sku_id = allocation.stock.sku_id
-        storage = rows[(sku_id, allocation.stock.bin_id)]
-        staged = rows[(sku_id, staging[allocation.stock.bin.warehouse_id])]
-        note = {"actor": actor, "reference": ("demand_line", allocation.line)}
-        _record(storage, kind=MovementKind.PICK, on_hand=-quantity, reserved=-quantity, **note)
-        _record(staged, kind=MovementKind.PICK, on_hand=quantity, reserved=quantity, **note)
-        allocation.picked += quantity
-        allocation.state = AllocationState.PICKED
-        allocation.save(update_fields=["picked", "state"])
+        _move_to_packing(allocation, quantity, rows, staging, actor)
         return allocation
+
+
+def pick_all(*, group: str, actor=None) -> int:
+    """Pick whatever of `group` is still in its bins (the whole demand is now picked).
+    Refused while a line still waits for stock. Returns the units picked now."""
+    with transaction.atomic():
+        allocations = _locked_allocations(group, [AllocationState.RESERVED, AllocationState.PICKED])
+        rows, staging = _rows_for(allocations) if allocations else ({}, {})
+        if Backorder.objects.filter(
+            group=group, filled_at__isnull=True, cancelled_at__isnull=True
+        ).exists():
+            raise StockError(_("Some lines still wait for stock."))
+        if not allocations:
+            raise StockError(_("Nothing is reserved to pick."))
+        picked = 0
+        for allocation in allocations:
+            remaining = allocation.quantity - allocation.picked
+            if remaining:
+                _move_to_packing(allocation, remaining, rows, staging, actor)
+                picked += remaining
+        return picked
 
 
 def ship(*, group: str, actor=None) -> int:

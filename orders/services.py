@@ -6,6 +6,7 @@ transition and writes an `OrderEvent` in the same transaction. `actor=None` mean
 (payment gateway, scheduled jobs).
 """
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,12 +37,25 @@ def stock_group(order_id: int) -> str:
     return f"order:{order_id}"
 
 
+def stock_line(order_line_id: int) -> str:
+    return f"order_line:{order_line_id}"
+
+
 class OrderActionNotAllowed(DomainError):
     """The order is not in a state where this can be done, or the actor may not do it."""
 
 
 class InvalidOrder(DomainError):
     """The order as asked for cannot be created."""
+
+
+class OrderOutOfStock(InvalidOrder):
+    """Some lines are not in stock; nothing was created. `shortages` says which, line by
+    line, with what is available."""
+
+    def __init__(self, message: str, shortages: list[inventory_services.Shortage]):
+        super().__init__(message)
+        self.shortages = shortages
 
 
 @dataclass(frozen=True)
@@ -72,12 +86,15 @@ def create_order(
     external_id: str = "",
     shipping_amount: Decimal = Decimal("0.00"),
     customer_note: str = "",
+    allow_backorder: bool = False,
 ) -> Order:
-    """Create an order in pending_payment, priced from the catalogue on the server.
+    """Create an order in pending_payment, priced from the catalogue on the server, with its
+    stock reserved in the same transaction (ORD-2, INV-3).
 
     Prices and amounts are never taken from the caller: each line's unit price is the SKU's
-    current price. Writes the "placed" event. Checkout adds cart, promotion and stock
-    reservation around this.
+    current price. If a line is short, `OrderOutOfStock` says which and nothing is created —
+    unless `allow_backorder`, when what is there is reserved and the rest waits for stock
+    (INV-5). Writes the "placed" event. Checkout adds cart and promotions around this.
     """
     if not lines:
         raise InvalidOrder(_("An order needs at least one line."))
@@ -119,10 +136,10 @@ def create_order(
             created_at=now,
             **vars(address),
         )
-        # Last before the insert: the day's counter row stays locked until commit.
-        (order.number,) = allocate_order_numbers(1)
+        # A unique stand-in, replaced below once stock is known to be there.
+        order.number = f"~{uuid.uuid4().hex[:19]}"
         order.save()
-        OrderLine.objects.bulk_create(
+        order_lines = OrderLine.objects.bulk_create(
             [
                 OrderLine(
                     order=order,
@@ -136,6 +153,12 @@ def create_order(
                 for line in lines
             ]
         )
+        if any(line.pk is None for line in order_lines):  # SQLite < 3.35 cannot return ids
+            order_lines = list(order.lines.order_by("id"))
+        _reserve_stock(order, order_lines, skus, allow_backorder=allow_backorder, actor=customer)
+        # Last: the day's counter row stays locked until commit.
+        (order.number,) = allocate_order_numbers(1)
+        Order.objects.filter(pk=order.pk).update(number=order.number)
         OrderEvent.objects.create(
             order=order,
             created_at=now,
@@ -144,6 +167,36 @@ def create_order(
             to_state=OrderState.PENDING_PAYMENT,
         )
     return order
+
+
+def _reserve_stock(order: Order, order_lines, skus, *, allow_backorder: bool, actor) -> None:
+    try:
+        inventory_services.reserve(
+            group=stock_group(order.pk),
+            lines=[
+                inventory_services.DemandLine(stock_line(line.pk), line.sku_id, line.quantity)
+                for line in order_lines
+            ],
+            province=order.province,
+            actor=actor,
+            backorder_since=order.created_at if allow_backorder else None,
+        )
+    except inventory_services.OutOfStock as refused:
+        raise OrderOutOfStock(
+            _("Not enough stock: %(lines)s")
+            % {
+                "lines": "; ".join(
+                    _("%(item)s — %(available)d left, %(wanted)d wanted")
+                    % {
+                        "item": skus[shortage.sku_id],
+                        "available": max(shortage.available, 0),
+                        "wanted": shortage.wanted,
+                    }
+                    for shortage in refused.shortages
+                )
+            },
+            refused.shortages,
+        ) from None
 
 
 def _apply_transition(
@@ -221,14 +274,37 @@ def accept_cash_on_delivery(*, order_id: int) -> Order:
     )
 
 
+def _stock_step(step):
+    """Run an inventory step inside a transition; its refusal becomes the order's."""
+
+    def run(order: Order) -> None:
+        try:
+            step(order)
+        except inventory_services.StockError as error:
+            raise OrderActionNotAllowed(error.message) from None
+
+    return run
+
+
 def mark_picked(*, order_id: int, actor) -> Order:
+    """Every line is picked: what is still in the bins goes to the packing area (INV-4).
+    Refused while a line waits for stock."""
     return _apply_transition(
-        order_id=order_id, transition_name="pick", kind=OrderEventKind.PICKED, actor=actor
+        order_id=order_id,
+        transition_name="pick",
+        kind=OrderEventKind.PICKED,
+        actor=actor,
+        before_save=_stock_step(
+            lambda order: inventory_services.pick_all(group=stock_group(order.pk), actor=actor)
+        ),
     )
 
 
 def mark_shipped(*, order_id: int, actor) -> Order:
-    def stamp(order: Order) -> None:
+    """The parcel left: its units leave the packing area and the warehouse (INV-3)."""
+
+    def ship(order: Order) -> None:
+        inventory_services.ship(group=stock_group(order.pk), actor=actor)
         order.shipped_at = timezone.now()
 
     return _apply_transition(
@@ -236,7 +312,7 @@ def mark_shipped(*, order_id: int, actor) -> Order:
         transition_name="ship",
         kind=OrderEventKind.SHIPPED,
         actor=actor,
-        before_save=stamp,
+        before_save=_stock_step(ship),
     )
 
 

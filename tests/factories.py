@@ -177,6 +177,31 @@ _FORWARD = [
 ]
 
 
+def shared_test_bin() -> Bin:
+    """One storage bin (warehouse TEST, bin T-01-01) that tests stock SKUs into."""
+    warehouse, _created = Warehouse.objects.get_or_create(
+        code="TEST", defaults={"name": "Test warehouse", "province": "浙江省"}
+    )
+    bin, _created = Bin.objects.get_or_create(warehouse=warehouse, code="T-01-01")
+    return bin
+
+
+def _stock_for(skus: Sequence[SKU], quantities: Sequence[int]) -> None:
+    from inventory.selectors import availability
+
+    wanted: dict[int, int] = {}
+    for sku, quantity in zip(skus, quantities, strict=True):
+        wanted[sku.pk] = wanted.get(sku.pk, 0) + quantity
+    free = availability(sku_ids=wanted)
+    bin = None
+    for sku_id, quantity in wanted.items():
+        if free[sku_id] < quantity:
+            bin = bin or shared_test_bin()
+            inventory_services.receive(
+                sku_id=sku_id, bin_id=bin.pk, quantity=quantity - free[sku_id]
+            )
+
+
 def make_order(
     *,
     customer: User | None = None,
@@ -193,8 +218,12 @@ def make_order(
     address: services.ShippingAddress | None = None,
     warehouse: User | None = None,
     service: User | None = None,
+    stock: bool = True,
 ) -> Order:
     """Place an order with `create_order` and walk it through the services to `state`.
+
+    - `stock`: receive whatever the SKUs lack into a shared test bin first, so that the order
+      can reserve it (pass False to test what happens when stock is short).
 
     - `customer`: the buyer; if neither it nor `contact_email` is given, a new customer is
       made. `customer=None, contact_email="…"` gives a guest order.
@@ -214,6 +243,8 @@ def make_order(
     if skus is None:
         skus = [SKUFactory()]
     quantities = quantities or [1] * len(skus)
+    if stock:
+        _stock_for(skus, quantities)
     order = services.create_order(
         customer=customer,
         contact_email=contact_email,

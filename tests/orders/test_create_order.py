@@ -7,7 +7,7 @@ import pytest
 from orders import services
 from orders.models import OrderEventKind, OrderState
 from orders.services import InvalidOrder, LineRequest, ShippingAddress
-from tests.factories import SKUFactory, UserFactory
+from tests.factories import SKUFactory, UserFactory, stock_sku
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +24,8 @@ ADDRESS = ShippingAddress(
 
 def test_order_is_priced_from_the_catalogue_and_starts_awaiting_payment():
     customer = UserFactory(role="customer")
-    mug = SKUFactory(price=Decimal("39.90"))
-    flask = SKUFactory(price=Decimal("129.00"))
+    mug = stock_sku(5, sku=SKUFactory(price=Decimal("39.90")))
+    flask = stock_sku(5, sku=SKUFactory(price=Decimal("129.00")))
 
     order = services.create_order(
         customer=customer,
@@ -51,7 +51,7 @@ def test_order_is_priced_from_the_catalogue_and_starts_awaiting_payment():
 
 
 def test_order_keeps_its_price_when_the_catalogue_changes_later():
-    sku = SKUFactory(price=Decimal("50.00"))
+    sku = stock_sku(1, sku=SKUFactory(price=Decimal("50.00")))
     order = services.create_order(
         customer=UserFactory(role="customer"), lines=[LineRequest(sku.pk, 1)], address=ADDRESS
     )
@@ -101,7 +101,7 @@ def test_guest_order_needs_a_contact_address():
         services.create_order(lines=[LineRequest(SKUFactory().pk, 1)], address=ADDRESS)
 
     order = services.create_order(
-        contact_email="guest@example.com", lines=[LineRequest(SKUFactory().pk, 1)], address=ADDRESS
+        contact_email="guest@example.com", lines=[LineRequest(stock_sku(1).pk, 1)], address=ADDRESS
     )
     assert order.customer is None
 
@@ -115,7 +115,7 @@ def test_guest_order_needs_a_contact_address():
     ],
 )
 def test_totals_that_floats_cannot_represent_are_stored(price, shipping):
-    sku = SKUFactory(price=price)
+    sku = stock_sku(3, sku=SKUFactory(price=price))
 
     order = services.create_order(
         customer=UserFactory(role="customer"),
@@ -126,3 +126,62 @@ def test_totals_that_floats_cannot_represent_are_stored(price, shipping):
 
     order.refresh_from_db()
     assert order.total_amount == price * 3 + shipping
+
+
+def test_out_of_stock_line_is_told_by_name_and_nothing_is_created():
+    from inventory.models import Allocation
+    from orders.models import Order
+    from orders.services import OrderOutOfStock
+
+    plenty = stock_sku(10)
+    scarce = stock_sku(1, sku=SKUFactory(product__name="Last teapot"))
+
+    with pytest.raises(OrderOutOfStock, match="Last teapot — 1 left, 2 wanted"):
+        services.create_order(
+            customer=UserFactory(role="customer"),
+            lines=[LineRequest(plenty.pk, 1), LineRequest(scarce.pk, 2)],
+            address=ADDRESS,
+        )
+
+    assert Order.objects.count() == 0
+    assert Allocation.objects.count() == 0
+
+
+def test_order_reserves_its_stock_and_picking_and_shipping_move_it():
+    from inventory.ledger import ledger_differences
+    from inventory.models import Stock
+    from inventory.selectors import availability
+    from orders.models import OrderState
+    from tests.factories import make_order
+
+    sku = stock_sku(5)
+    make_order(skus=[sku], quantities=[2], stock=False)
+    assert availability(sku_ids=[sku.pk]) == {sku.pk: 3}
+
+    make_order(skus=[sku], quantities=[3], state=OrderState.SHIPPED, stock=False)
+
+    assert availability(sku_ids=[sku.pk]) == {sku.pk: 0}
+    assert sum(Stock.objects.filter(sku=sku).values_list("on_hand", flat=True)) == 2
+    assert ledger_differences() == []
+
+
+def test_backordered_order_cannot_be_picked_until_stock_arrives():
+    from inventory import services as inventory_services
+    from orders.services import OrderActionNotAllowed
+    from tests.factories import shared_test_bin
+
+    sku = stock_sku(1)
+    order = services.create_order(
+        customer=UserFactory(role="customer"),
+        lines=[LineRequest(sku.pk, 3)],
+        address=ADDRESS,
+        allow_backorder=True,
+    )
+    services.record_payment(order_id=order.pk, amount=order.total_amount)
+    picker = UserFactory(role="warehouse")
+
+    with pytest.raises(OrderActionNotAllowed, match="wait for stock"):
+        services.mark_picked(order_id=order.pk, actor=picker)
+
+    inventory_services.receive(sku_id=sku.pk, bin_id=shared_test_bin().pk, quantity=2)
+    assert services.mark_picked(order_id=order.pk, actor=picker).state == "picked"

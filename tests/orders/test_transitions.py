@@ -227,23 +227,16 @@ def test_every_event_of_a_full_lifecycle_is_recorded_in_order():
 
 
 def test_cancelling_gives_back_the_stock_the_order_holds():
-    from inventory import services as inventory_services
     from inventory.selectors import availability
-    from inventory.services import DemandLine
     from tests.factories import stock_sku
 
-    order = make_order(state=OrderState.PAID)
-    line = order.lines.get()
-    stock_sku(line.quantity + 2, sku=line.sku)
-    inventory_services.reserve(
-        group=services.stock_group(order.pk),
-        lines=[DemandLine(f"order_line:{line.pk}", line.sku_id, line.quantity)],
-    )
-    assert availability(sku_ids=[line.sku_id]) == {line.sku_id: 2}
+    sku = stock_sku(5)
+    order = make_order(skus=[sku], quantities=[3], state=OrderState.PICKED, stock=False)
+    assert availability(sku_ids=[sku.pk]) == {sku.pk: 2}
 
     services.cancel_order(order_id=order.pk, actor=UserFactory(role="service"), reason="Fraud")
 
-    assert availability(sku_ids=[line.sku_id]) == {line.sku_id: line.quantity + 2}
+    assert availability(sku_ids=[sku.pk]) == {sku.pk: 5}
 
 
 def test_customer_cancelling_a_cancelled_order_is_told_its_state():
