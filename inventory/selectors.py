@@ -23,6 +23,8 @@ from catalog.models import SKU
 
 from .models import (
     SELLABLE_STOCK,
+    Allocation,
+    AllocationState,
     Backorder,
     Bin,
     MovementKind,
@@ -295,3 +297,34 @@ def last_movement_id(*, bin_id: int) -> int:
         .first()
     )
     return last or 0
+
+
+@dataclass(frozen=True)
+class DemandLineStock:
+    """Where one demand line's units stand: reserved in bins, picked into packing, shipped,
+    and still waiting for stock."""
+
+    reserved: int = 0
+    picked: int = 0
+    shipped: int = 0
+    waiting: int = 0
+
+
+def demand_stock(*, group: str) -> dict[str, DemandLineStock]:
+    """Per demand line of `group` (e.g. an order), in two queries."""
+    figures: dict[str, dict[str, int]] = {}
+    for line, state, quantity, picked in Allocation.objects.filter(group=group).values_list(
+        "line", "state", "quantity", "picked"
+    ):
+        entry = figures.setdefault(line, {"reserved": 0, "picked": 0, "shipped": 0, "waiting": 0})
+        if state == AllocationState.SHIPPED:
+            entry["shipped"] += quantity
+        elif state != AllocationState.RELEASED:
+            entry["picked"] += picked
+            entry["reserved"] += quantity - picked
+    for line, quantity, filled in Backorder.objects.filter(
+        group=group, filled_at__isnull=True, cancelled_at__isnull=True
+    ).values_list("line", "quantity", "filled"):
+        entry = figures.setdefault(line, {"reserved": 0, "picked": 0, "shipped": 0, "waiting": 0})
+        entry["waiting"] += quantity - filled
+    return {line: DemandLineStock(**entry) for line, entry in figures.items()}

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import role_required
 from accounts.roles import Role
 from core.errors import DomainError
+from inventory import selectors as inventory_selectors
 
 from . import selectors, services
 from .forms import CancelOrderForm, StaffOrderFilterForm
@@ -114,10 +115,16 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
         OrderState.PAID,
         OrderState.PICKED,
     )
+    stock = inventory_selectors.demand_stock(group=services.stock_group(order.pk))
+    lines = [(line, stock.get(services.stock_line(line.pk))) for line in order.lines.all()]
     return render(
         request,
         "orders/staff/order_detail.html",
-        {"order": order, "cancel_form": CancelOrderForm() if can_cancel else None},
+        {
+            "order": order,
+            "lines": lines,
+            "cancel_form": CancelOrderForm() if can_cancel else None,
+        },
     )
 
 

@@ -98,3 +98,26 @@ def test_storefront_lists_query_count_does_not_grow(
     many = _queries_for(client, django_assert_max_num_queries, url, 6)
 
     assert many == few
+
+
+def test_staff_order_detail_query_count_does_not_grow_with_lines(
+    client, django_assert_max_num_queries
+):
+    client.force_login(UserFactory(role=Role.SERVICE))
+    small = make_order(skus=[SKUFactory()], state=OrderState.PICKED)
+    large = make_order(skus=[SKUFactory() for _ in range(12)], state=OrderState.PICKED)
+
+    few = _queries_for(
+        client,
+        django_assert_max_num_queries,
+        reverse("staff_orders:detail", args=[small.number]),
+        12,
+    )
+    many = _queries_for(
+        client,
+        django_assert_max_num_queries,
+        reverse("staff_orders:detail", args=[large.number]),
+        12,
+    )
+
+    assert many == few

@@ -202,3 +202,34 @@ def test_staff_search_finds_an_order_by_each_key(client, field):
     numbers = [o.number for o in page]
     assert wanted.number in numbers
     assert other.number not in numbers
+
+
+def test_staff_detail_shows_where_each_lines_stock_stands(client):
+    from inventory import services as inventory_services
+    from tests.factories import SKUFactory, shared_test_bin, stock_sku
+
+    held = stock_sku(2)
+    short = stock_sku(1, sku=SKUFactory())
+    order = services_create_backordered(held, short)
+    client.force_login(UserFactory(role=Role.SERVICE))
+
+    html = client.get(reverse("staff_orders:detail", args=[order.number])).content.decode()
+
+    assert "2 reserved" in html
+    assert "1 reserved" in html and "2 waiting for stock" in html
+    inventory_services.receive(sku_id=short.pk, bin_id=shared_test_bin().pk, quantity=2)
+    html = client.get(reverse("staff_orders:detail", args=[order.number])).content.decode()
+    assert "waiting for stock" not in html
+    assert "3 reserved" in html
+
+
+def services_create_backordered(held, short):
+    from orders import services
+    from orders.services import LineRequest
+
+    return services.create_order(
+        customer=UserFactory(role=Role.CUSTOMER),
+        lines=[LineRequest(held.pk, 2), LineRequest(short.pk, 3)],
+        address=make_address(),
+        allow_backorder=True,
+    )
