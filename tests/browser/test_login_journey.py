@@ -1,37 +1,10 @@
 """Browser journey: each demo role logs in through the real login page in Chromium and lands
 on its role's home page (Playwright driving Debian's /usr/bin/chromium)."""
 
-import os
-import shutil
-
 import pytest
 
 from accounts.roles import Role
 from tests.factories import UserFactory
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM),
-        reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _allow_orm_beside_playwrights_loop():
-    """Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-    themselves (creating users) are still synchronous and safe. Restored afterwards so that
-    nothing else (e.g. a subprocess inheriting the environment) runs with the check off."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
 
 HOMES = {
     Role.CUSTOMER: ("/account/orders/", "h1"),
@@ -40,25 +13,6 @@ HOMES = {
     Role.MANAGER: ("/staff/manager/", "h1"),
     Role.ADMIN: ("/staff/system/", "h1"),
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.mark.django_db(transaction=True)

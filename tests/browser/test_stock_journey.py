@@ -8,9 +8,7 @@ keyboard, never fill + click), in headless Chromium (Debian's /usr/bin/chromium)
   a stock-take movement and the ledger balances.
 """
 
-import os
 import re
-import shutil
 
 import pytest
 
@@ -26,48 +24,6 @@ from tests.factories import (
     WarehouseFactory,
     stock_sku,
 )
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM),
-        reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _allow_orm_beside_playwrights_loop():
-    """Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-    themselves (factories, checks) are still synchronous and safe. Restored afterwards so that
-    nothing else (e.g. a subprocess inheriting the environment) runs with the check off."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -199,7 +199,12 @@ def test_one_warehouse_that_has_everything_is_preferred_by_region():
     other = services.reserve(group="b", lines=[DemandLine("l", sku.pk, 2)], province="北京市")
 
     assert south.warehouse_ids == [guangzhou.pk]
-    assert other.warehouse_ids == [guangzhou.pk] or other.warehouse_ids == [hangzhou.pk]
+    # No priority for the province: active warehouses by code, and GZ has everything.
+    assert other.warehouse_ids == [guangzhou.pk]
+    # GZ, first by code, still has the 1 unit; 浙江省's priority sends it to HZ all the same.
+    RegionPriority.objects.create(province="浙江省", warehouse=hangzhou, priority=1)
+    east = services.reserve(group="c", lines=[DemandLine("l", sku.pk, 1)], province="浙江省")
+    assert east.warehouse_ids == [hangzhou.pk]
     assert not south.is_split
 
 
