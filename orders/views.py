@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_fsm import can_proceed
 
 from accounts.access import role_required
 from accounts.roles import Role
@@ -44,8 +45,8 @@ def my_order_detail(request: HttpRequest, number: str) -> HttpResponse:
         "orders/my_order_detail.html",
         {
             "order": order,
-            "can_cancel": order.state == OrderState.PENDING_PAYMENT,
-            "can_confirm": order.state == OrderState.SHIPPED,
+            "can_cancel": can_proceed(order.cancel),
+            "can_confirm": can_proceed(order.complete),
         },
     )
 
@@ -110,10 +111,9 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
         order = selectors.order_detail(number=number)
     except Order.DoesNotExist:
         raise Http404 from None
-    can_cancel = request.user.has_perm("orders.cancel_order") and order.state in (
-        OrderState.PENDING_PAYMENT,
-        OrderState.PAID,
-        OrderState.PICKED,
+    # Offered where a transition allows it; the service still decides.
+    can_cancel = request.user.has_perm("orders.cancel_order") and (
+        can_proceed(order.cancel) or can_proceed(order.cancel_after_payment)
     )
     stock = inventory_selectors.demand_stock(group=services.stock_group(order.pk))
     lines = [(line, stock.get(services.stock_line(line.pk))) for line in order.lines.all()]
