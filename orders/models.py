@@ -79,6 +79,13 @@ class Order(ConcurrentTransitionMixin, models.Model):
     address_line = models.CharField(_("address"), max_length=200)
     postcode = models.CharField(_("postcode"), max_length=6, blank=True)
     customer_note = models.CharField(_("note from the customer"), max_length=500, blank=True)
+    # The checkout page's one-time token: a second submit of the same page finds this order
+    # instead of placing another (ORD-2).
+    checkout_token = models.UUIDField(_("checkout token"), null=True, blank=True, unique=True)
+    # Set when something needs a person before the order may go on (a payment that does not
+    # match, a payment for a cancelled order); the service desk clears it (ORD-4, ORD-6).
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    review_reason = models.CharField(_("why it needs review"), max_length=500, blank=True)
 
     payment_method = models.CharField(
         _("payment method"),
@@ -116,6 +123,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
             ("cancel_order", _("Can cancel any customer's order")),
             ("complete_order", _("Can confirm receipt for a customer")),
             ("view_sales_figures", _("Can see sales figures")),
+            ("change_order_address", _("Can change the shipping address of any order")),
+            ("record_cash_payment", _("Can record cash collected on delivery")),
         ]
         indexes = [
             models.Index(fields=["state", "created_at"], name="order_state_created"),
@@ -125,6 +134,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["recipient_phone"], name="order_recipient_phone"),
             models.Index(fields=["contact_email"], name="order_contact_email"),
             models.Index(fields=["external_id"], name="order_external_id"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(needs_review=True),
+                name="order_needs_review",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -163,6 +177,18 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     def is_cash_on_delivery(self) -> bool:
         return self.payment_method == PaymentMethod.CASH_ON_DELIVERY
+
+    def warehouse_started(self) -> bool:
+        """Once the warehouse has started, only an agent may change or stop the order (ORD-7)."""
+        return self.state not in (OrderState.PENDING_PAYMENT, OrderState.PAID)
+
+    def awaits_cash(self) -> bool:
+        """A cash-on-delivery order whose cash has not been recorded yet."""
+        return (
+            self.is_cash_on_delivery()
+            and self.paid_at is None
+            and self.state != OrderState.CANCELLED
+        )
 
     # --- transitions (called only from orders.services) ---------------------------------------
     @transition(
@@ -272,7 +298,11 @@ class OrderLine(models.Model):
 class OrderEventKind(models.TextChoices):
     PLACED = "placed", _("Order placed")
     PAID = "paid", _("Payment received")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
     COD_ACCEPTED = "cod_accepted", _("Cash on delivery accepted")
+    CASH_COLLECTED = "cash_collected", _("Cash collected on delivery")
+    ADDRESS_CHANGED = "address_changed", _("Shipping address changed")
+    FLAGGED = "flagged", _("Flagged for review")
     PICKED = "picked", _("Picked")
     SHIPPED = "shipped", _("Shipped")
     COMPLETED = "completed", _("Completed")

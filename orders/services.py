@@ -20,6 +20,7 @@ from catalog.models import SKU
 from core.errors import DomainError
 from inventory import services as inventory_services
 
+from . import signals
 from .models import (
     Channel,
     Order,
@@ -58,10 +59,35 @@ class OrderOutOfStock(InvalidOrder):
         self.shortages = shortages
 
 
+class PriceChanged(InvalidOrder):
+    """The price of some lines is not the one the customer saw; nothing was created.
+    `changes` says which, with the price seen and the price now."""
+
+    def __init__(self, message: str, changes: list["PriceChange"]):
+        super().__init__(message)
+        self.changes = changes
+
+
+class PaymentMismatch(DomainError):
+    """A payment that does not match the order: it is not applied; the order is flagged."""
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    sku_id: int
+    seen: Decimal
+    now: Decimal
+
+
 @dataclass(frozen=True)
 class LineRequest:
+    """One line asked for. `unit_price` is the price the customer saw (checked, never used as
+    the price); `discount` is this line's share of the promotions checkout applied."""
+
     sku_id: int
     quantity: int
+    unit_price: Decimal | None = None
+    discount: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,7 @@ def create_order(
     shipping_amount: Decimal = Decimal("0.00"),
     customer_note: str = "",
     allow_backorder: bool = False,
+    checkout_token=None,
 ) -> Order:
     """Create an order in pending_payment, priced from the catalogue on the server, with its
     stock reserved in the same transaction (ORD-2, INV-3).
@@ -94,7 +121,9 @@ def create_order(
     Prices and amounts are never taken from the caller: each line's unit price is the SKU's
     current price. If a line is short, `OrderOutOfStock` says which and nothing is created —
     unless `allow_backorder`, when what is there is reserved and the rest waits for stock
-    (INV-5). Writes the "placed" event. Checkout adds cart and promotions around this.
+    (INV-5). A line whose `unit_price` differs from the catalogue's raises `PriceChanged`, line
+    by line. Discounts come per line from checkout's promotions and are stored on the lines so
+    that a later refund is exact (ORD-8). Writes the "placed" event.
     """
     if not lines:
         raise InvalidOrder(_("An order needs at least one line."))
@@ -104,6 +133,8 @@ def create_order(
         raise InvalidOrder(_("A guest order needs a contact e-mail address."))
     if shipping_amount < 0:
         raise InvalidOrder(_("The shipping fee cannot be negative."))
+    if any(line.discount < 0 for line in lines):
+        raise InvalidOrder(_("A discount cannot be negative."))
 
     with transaction.atomic():
         skus = SKU.objects.select_related("product").in_bulk([line.sku_id for line in lines])
@@ -120,7 +151,27 @@ def create_order(
                 _("No longer on sale: %(items)s") % {"items": ", ".join(map(str, inactive))}
             )
 
+        changes = [
+            PriceChange(line.sku_id, line.unit_price, skus[line.sku_id].price)
+            for line in lines
+            if line.unit_price is not None and line.unit_price != skus[line.sku_id].price
+        ]
+        if changes:
+            raise PriceChanged(
+                _("The price has changed: %(lines)s")
+                % {
+                    "lines": "; ".join(
+                        _("%(item)s — was %(seen)s, now %(now)s")
+                        % {"item": skus[c.sku_id], "seen": c.seen, "now": c.now}
+                        for c in changes
+                    )
+                },
+                changes,
+            )
         goods = sum((skus[line.sku_id].price * line.quantity for line in lines), Decimal("0.00"))
+        discount = sum((line.discount for line in lines), Decimal("0.00"))
+        if any(line.discount > skus[line.sku_id].price * line.quantity for line in lines):
+            raise InvalidOrder(_("A line's discount cannot exceed its amount."))
         now = timezone.now()
         order = Order(
             customer=customer,
@@ -129,10 +180,11 @@ def create_order(
             external_id=external_id,
             payment_method=payment_method,
             goods_amount=goods,
-            discount_amount=Decimal("0.00"),
+            discount_amount=discount,
             shipping_amount=shipping_amount,
-            total_amount=goods + shipping_amount,
+            total_amount=goods - discount + shipping_amount,
             customer_note=customer_note,
+            checkout_token=checkout_token,
             created_at=now,
             **vars(address),
         )
@@ -149,6 +201,7 @@ def create_order(
                     variant_label=skus[line.sku_id].variant_label,
                     unit_price=skus[line.sku_id].price,
                     quantity=line.quantity,
+                    discount_amount=line.discount,
                 )
                 for line in lines
             ]
@@ -243,11 +296,16 @@ def _apply_transition(
 
 
 def record_payment(*, order_id: int, amount: Decimal, reference: str = "") -> Order:
-    """The gateway confirmed a payment for the order (system action)."""
+    """The gateway confirmed a payment for the order (system action, ORD-4).
+
+    Raises `PaymentMismatch` and changes nothing if the amount is not the order's total: the
+    caller (payments) records the attempt and flags the order with `flag_for_review`. Replays
+    are the caller's to refuse, by the gateway's transaction id.
+    """
 
     def stamp(order: Order) -> None:
         if amount != order.total_amount:
-            raise OrderActionNotAllowed(
+            raise PaymentMismatch(
                 _("The payment of %(amount)s does not match the order total %(total)s.")
                 % {"amount": amount, "total": order.total_amount}
             )
@@ -262,6 +320,145 @@ def record_payment(*, order_id: int, amount: Decimal, reference: str = "") -> Or
         details={"amount": str(amount), "reference": reference},
         before_save=stamp,
     )
+
+
+def record_payment_failure(*, order_id: int, reference: str = "", reason: str = "") -> None:
+    """A payment attempt failed: the order stays payable; the timeline says so (ORD-4)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().only("state").get(pk=order_id)
+        OrderEvent.objects.create(
+            order_id=order_id,
+            created_at=timezone.now(),
+            kind=OrderEventKind.PAYMENT_FAILED,
+            from_state=order.state,
+            to_state=order.state,
+            reason=reason,
+            details={"reference": reference},
+        )
+
+
+def flag_for_review(*, order_id: int, reason: str, actor=None, details: dict | None = None) -> None:
+    """Hold the order for a person: it goes nowhere until the service desk clears it."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().only("state", "review_reason").get(pk=order_id)
+        Order.objects.filter(pk=order_id).update(
+            needs_review=True,
+            review_reason=(f"{order.review_reason}; {reason}" if order.review_reason else reason)[
+                :500
+            ],
+        )
+        OrderEvent.objects.create(
+            order_id=order_id,
+            created_at=timezone.now(),
+            actor=actor,
+            kind=OrderEventKind.FLAGGED,
+            from_state=order.state,
+            to_state=order.state,
+            reason=reason[:500],
+            details=details or {},
+        )
+
+
+def record_cash_on_delivery(*, order_id: int, amount: Decimal, actor, reference: str = "") -> Order:
+    """The carrier collected the cash of a cash-on-delivery order (ORD-4).
+
+    The state does not move: it says where the goods are; the payment is stamped on the order
+    and written to the timeline. Refused twice, before shipment, and for another amount.
+    """
+    if actor is not None and not actor.has_perm("orders.record_cash_payment"):
+        raise OrderActionNotAllowed(_("You are not allowed to do this to this order."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if not order.is_cash_on_delivery():
+            raise OrderActionNotAllowed(
+                _("Order %(number)s is not a cash-on-delivery order.") % {"number": order.number}
+            )
+        if order.paid_at is not None:
+            raise OrderActionNotAllowed(
+                _("The cash of order %(number)s is already recorded.") % {"number": order.number}
+            )
+        if order.state not in (OrderState.SHIPPED, OrderState.COMPLETED):
+            raise OrderActionNotAllowed(
+                _("Cash is collected at delivery: order %(number)s has not been shipped.")
+                % {"number": order.number}
+            )
+        if amount != order.total_amount:
+            raise PaymentMismatch(
+                _("The payment of %(amount)s does not match the order total %(total)s.")
+                % {"amount": amount, "total": order.total_amount}
+            )
+        order.paid_amount = amount
+        order.paid_at = timezone.now()
+        order.save(update_fields=["paid_amount", "paid_at", "updated_at"])
+        OrderEvent.objects.create(
+            order=order,
+            created_at=order.paid_at,
+            actor=actor,
+            kind=OrderEventKind.CASH_COLLECTED,
+            from_state=order.state,
+            to_state=order.state,
+            details={"amount": str(amount), "reference": reference},
+        )
+    return order
+
+
+ADDRESS_FIELDS = (
+    "recipient_name",
+    "recipient_phone",
+    "province",
+    "city",
+    "district",
+    "address_line",
+    "postcode",
+)
+
+
+def change_address(*, order_id: int, address: ShippingAddress, actor, reason: str = "") -> Order:
+    """Change where the order goes (ORD-7).
+
+    Its customer may, until the warehouse starts; an agent holding
+    `orders.change_order_address` may until it ships, with a reason. The old and new addresses
+    are kept in the timeline.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        is_owner = actor is not None and actor.pk == order.customer_id
+        is_agent = actor is not None and actor.has_perm("orders.change_order_address")
+        if not (is_owner or is_agent):
+            raise OrderActionNotAllowed(_("You are not allowed to do this to this order."))
+        if order.state in (OrderState.SHIPPED, OrderState.COMPLETED, OrderState.CANCELLED):
+            raise OrderActionNotAllowed(
+                _("Order %(number)s is “%(state)s”: its address can no longer change.")
+                % {"number": order.number, "state": order.get_state_display()}
+            )
+        if order.warehouse_started() and not is_agent:
+            raise OrderActionNotAllowed(
+                _(
+                    "The warehouse has started on order %(number)s; "
+                    "please ask customer service to change the address."
+                )
+                % {"number": order.number}
+            )
+        if is_agent and not is_owner and not reason.strip():
+            raise OrderActionNotAllowed(_("Say why the address is changed."))
+        before = {field: getattr(order, field) for field in ADDRESS_FIELDS}
+        after = vars(address)
+        if before == after:
+            return order
+        for field, value in after.items():
+            setattr(order, field, value)
+        order.save(update_fields=[*ADDRESS_FIELDS, "updated_at"])
+        OrderEvent.objects.create(
+            order=order,
+            created_at=timezone.now(),
+            actor=actor,
+            kind=OrderEventKind.ADDRESS_CHANGED,
+            from_state=order.state,
+            to_state=order.state,
+            reason=reason.strip(),
+            details={"before": before, "after": after},
+        )
+    return order
 
 
 def accept_cash_on_delivery(*, order_id: int) -> Order:
@@ -369,4 +566,5 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
         )
         # Whatever the order holds in stock goes back, reserved or picked (INV-3, AFS-1).
         inventory_services.release(group=stock_group(order_id), actor=actor, reason=reason.strip())
+        signals.order_cancelled.send(sender=Order, order_id=order_id, actor=actor)
         return cancelled

@@ -55,7 +55,11 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "inventory",
+    "addresses",
     "orders",
+    "promotions",
+    "payments",
+    "checkout",
     "fulfillment",
     "aftersales",
     "reports",
@@ -218,6 +222,23 @@ SHOP_NAME = os.environ.get("SHOP_NAME", "Shop")
 WORKER_HEARTBEAT_STALE_AFTER = env_int("WORKER_HEARTBEAT_STALE_AFTER", 120)
 # Demo accounts (password demo1234) exist only where this is on; production refuses them.
 DEMO_ACCOUNTS_ALLOWED = False
+
+# --- Payment (ORD-4) -------------------------------------------------------------------------
+# The gateway customers pay through: a key of PAYMENT_GATEWAYS. "sandbox" is built in and needs
+# no outside service; a real provider is one more class implementing
+# payments.gateways.base.PaymentGateway.
+PAYMENT_GATEWAYS = {"sandbox": "payments.gateways.sandbox.SandboxGateway"}
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox")
+# The key the sandbox signs its notifications with (HMAC-SHA256). Taken from the environment;
+# by default derived from SECRET_KEY so that a fresh checkout works.
+SANDBOX_GATEWAY_SECRET = os.environ.get("SANDBOX_GATEWAY_SECRET", "")
+# A notification older (or further in the future) than this many seconds is refused.
+PAYMENT_NOTIFICATION_MAX_AGE = env_int("PAYMENT_NOTIFICATION_MAX_AGE", 300)
+
+# --- Checkout ---------------------------------------------------------------------------------
+# Guest order lookup (ORD-9): at most this many tries per client address per window.
+ORDER_LOOKUP_MAX_TRIES = env_int("ORDER_LOOKUP_MAX_TRIES", 10)
+ORDER_LOOKUP_WINDOW_SECONDS = env_int("ORDER_LOOKUP_WINDOW_SECONDS", 900)
 
 LOGGING = {
     "version": 1,

@@ -94,7 +94,7 @@ def test_cash_on_delivery_order_cannot_be_marked_paid_online():
 def test_payment_that_does_not_match_the_total_changes_nothing():
     order = make_order()
 
-    with pytest.raises(OrderActionNotAllowed, match="does not match"):
+    with pytest.raises(services.PaymentMismatch, match="does not match"):
         services.record_payment(order_id=order.pk, amount=order.total_amount - Decimal("0.01"))
 
     order.refresh_from_db()
