@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -44,3 +46,61 @@ class CancelOrderForm(forms.Form):
 
 class ConfirmReceiptForm(forms.Form):
     """No fields: the POST and its CSRF token are the confirmation."""
+
+
+MY_ORDER_TABS = [
+    ("", _("All")),
+    ("awaiting_payment", _("Awaiting payment")),
+    ("to_ship", _("To be shipped")),
+    ("shipped", _("Shipped")),
+    ("completed", _("Completed")),
+    ("cancelled", _("Cancelled")),
+]
+
+
+class MyOrdersFilterForm(forms.Form):
+    tab = forms.ChoiceField(label=_("Show"), required=False, choices=MY_ORDER_TABS)
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits only, without China's country code: "+86 138 1234 5678" → "13812345678"."""
+    digits = re.sub(r"\D", "", raw or "")
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            return digits[len(prefix) :]
+    return digits
+
+
+class PhoneInputNotEchoed(forms.TextInput):
+    """A phone field that comes back empty after a failed try: the page does not repeat a
+    phone number, and a wrong number and a wrong phone render alike."""
+
+    def format_value(self, value):
+        return None
+
+
+class GuestLookupForm(forms.Form):
+    """Order number and the mobile phone number the order is sent to (ORD-9)."""
+
+    number = forms.CharField(
+        label=_("Order number"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone number on the order"),
+        max_length=30,
+        widget=PhoneInputNotEchoed(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        help_text=_("The recipient's number given at checkout, e.g. 138 1234 5678."),
+    )
+
+    def clean_number(self) -> str:
+        return re.sub(r"\s+", "", self.cleaned_data["number"])
+
+    def clean_phone(self) -> str:
+        phone = normalize_phone(self.cleaned_data["phone"])
+        if not phone:
+            raise forms.ValidationError(_("Enter the mobile phone number."))
+        return phone

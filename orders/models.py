@@ -6,8 +6,10 @@ actor's permission and write the `OrderEvent`.
 """
 
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
@@ -357,3 +359,127 @@ class OrderNumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.last}"
+
+
+# --- Shipments and tracking (ORD-9, FUL-5, FUL-6) ---------------------------------------------
+class Carrier(models.Model):
+    """A courier company the shop hands parcels to (configured in the Django admin)."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    # The carrier's public tracking page for one parcel; "{number}" is replaced by the
+    # tracking number.
+    tracking_url_template = models.CharField(
+        _("tracking page address"),
+        max_length=300,
+        blank=True,
+        help_text=_("Use {number} where the tracking number goes."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        template = self.tracking_url_template
+        if template and "{number}" not in template:
+            raise ValidationError(
+                {"tracking_url_template": _("The address must contain {number}.")}
+            )
+        if template and not template.startswith("https://"):
+            raise ValidationError(
+                {"tracking_url_template": _("The address must start with https://.")}
+            )
+
+    def tracking_url(self, tracking_number: str) -> str:
+        """The public page that tracks `tracking_number`, or "" if the carrier has none."""
+        if "{number}" not in self.tracking_url_template:
+            return ""
+        return self.tracking_url_template.replace("{number}", quote(tracking_number, safe=""))
+
+
+class Shipment(models.Model):
+    """One parcel of an order, handed to a carrier under a tracking number (FUL-5).
+
+    An order usually has one; a split order (INV-5) or a re-shipment has several."""
+
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="shipments"
+    )
+    carrier = models.ForeignKey(
+        Carrier, verbose_name=_("carrier"), on_delete=models.PROTECT, related_name="shipments"
+    )
+    tracking_number = models.CharField(_("tracking number"), max_length=30)
+    shipped_at = models.DateTimeField(_("handed over at"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the system recorded it."),
+    )
+
+    class Meta:
+        ordering = ["shipped_at", "id"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "tracking_number"], name="shipment_unique_tracking_number"
+            ),
+        ]
+        indexes = [models.Index(fields=["order", "shipped_at"], name="shipment_order_shipped")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier.code} {self.tracking_number}"
+
+    def tracking_url(self) -> str:
+        return self.carrier.tracking_url(self.tracking_number)
+
+
+class TrackingStatus(models.TextChoices):
+    COLLECTED = "collected", _("Collected by the carrier")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Delivery problem")
+
+
+class TrackingEvent(models.Model):
+    """One scan or status the carrier reported for a shipment (FUL-6). The same event pushed
+    twice is stored once: see `orders.shipments.add_tracking_event`."""
+
+    shipment = models.ForeignKey(
+        Shipment,
+        verbose_name=_("shipment"),
+        on_delete=models.CASCADE,
+        related_name="tracking_events",
+    )
+    occurred_at = models.DateTimeField(_("time"))
+    status = models.CharField(_("status"), max_length=20, choices=TrackingStatus.choices)
+    location = models.CharField(_("location"), max_length=100, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "occurred_at", "status", "description"],
+                name="trackingevent_unique_per_shipment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id} {self.status} {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,7 @@
 """Read queries for order screens. Each returns a queryset whose page costs a fixed number of
 queries, whatever the number of orders."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -14,11 +15,21 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import Order, OrderEvent, OrderLine, OrderState
+from .models import (
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderLine,
+    OrderState,
+    Shipment,
+    TrackingEvent,
+)
 
 
 def _local_midnight(day: date) -> datetime:
@@ -74,12 +85,109 @@ def _search_filter(term: str) -> Q:
     return Q(external_id=term) | Q(number=term)
 
 
-def customer_order_list(*, customer) -> QuerySet[Order]:
-    return (
+# The customer's "My orders" tabs: each groups the states a customer thinks of as one.
+CUSTOMER_ORDER_TABS: dict[str, tuple[str, ...]] = {
+    "awaiting_payment": (OrderState.PENDING_PAYMENT,),
+    "to_ship": (OrderState.PAID, OrderState.PICKED),
+    "shipped": (OrderState.SHIPPED,),
+    "completed": (OrderState.COMPLETED,),
+    "cancelled": (OrderState.CANCELLED,),
+}
+
+
+def customer_order_list(*, customer, tab: str = "") -> QuerySet[Order]:
+    """The customer's orders, newest first, with their lines; `tab` is a key of
+    `CUSTOMER_ORDER_TABS` (empty: all)."""
+    orders = Order.objects.filter(customer=customer)
+    if tab:
+        orders = orders.filter(state__in=CUSTOMER_ORDER_TABS[tab])
+    return orders.prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+    ).order_by("-created_at", "-id")
+
+
+def customer_tab_counts(*, customer) -> dict[str, int]:
+    """Number of the customer's orders per tab ("" for all), in one grouped query."""
+    per_state = dict(
         Order.objects.filter(customer=customer)
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
-        .order_by("-created_at", "-id")
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    counts = {"": sum(per_state.values())}
+    for tab, states in CUSTOMER_ORDER_TABS.items():
+        counts[tab] = sum(per_state.get(state, 0) for state in states)
+    return counts
+
+
+# What the customer reads for each event of the timeline. Events not listed (a review flag)
+# are the shop's own business and are not shown (SEC-5).
+CUSTOMER_EVENT_TITLES = {
+    OrderEventKind.PLACED: _("Order placed"),
+    OrderEventKind.PAID: _("Payment received"),
+    OrderEventKind.PAYMENT_FAILED: _("Payment did not go through"),
+    OrderEventKind.COD_ACCEPTED: _("Confirmed for cash on delivery"),
+    OrderEventKind.CASH_COLLECTED: _("Cash paid to the courier"),
+    OrderEventKind.ADDRESS_CHANGED: _("Delivery address changed"),
+    OrderEventKind.PICKED: _("Items picked and packed"),
+    OrderEventKind.SHIPPED: _("Handed to the carrier"),
+    OrderEventKind.COMPLETED: _("Receipt confirmed"),
+    OrderEventKind.CANCELLED: _("Order cancelled"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    title: str
+    by: str  # "by you", "by the shop" or "" (the system)
+    note: str  # only the customer's own words
+
+
+def customer_timeline(order: Order) -> list[TimelineEntry]:
+    """The order's timeline as its customer (or guest) sees it, oldest first: human titles,
+    never a member of staff's name, a review reason or an internal note. Uses the events
+    already loaded by `with_storefront_detail`."""
+    entries = []
+    for event in order.events.all():
+        title = CUSTOMER_EVENT_TITLES.get(event.kind)
+        if title is None:
+            continue
+        own = event.actor_id is not None and event.actor_id == order.customer_id
+        if own:
+            by = _("by you")
+        elif event.actor_id is not None:
+            by = _("by the shop")
+        else:
+            by = ""
+        entries.append(
+            TimelineEntry(at=event.created_at, title=title, by=by, note=event.reason if own else "")
+        )
+    return entries
+
+
+def with_storefront_detail(order: Order) -> Order:
+    """Load what the customer's order page shows, in a fixed number of queries whatever the
+    number of lines, events, shipments and tracking events: lines, timeline (without the
+    actors: customers are not shown staff names), shipments with their carrier and their
+    tracking events newest first."""
+    prefetch_related_objects(
+        [order],
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+        Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+        Prefetch(
+            "shipments",
+            queryset=Shipment.objects.select_related("carrier")
+            .order_by("shipped_at", "id")
+            .prefetch_related(
+                Prefetch(
+                    "tracking_events",
+                    queryset=TrackingEvent.objects.order_by("-occurred_at", "-id"),
+                )
+            ),
+        ),
+    )
+    return order
 
 
 def order_detail(*, number: str, customer=None) -> Order:

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "tracking"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("track/", views.guest_lookup, name="lookup"),
+    path("track/<str:number>/", views.guest_order, name="guest_order"),
+]

@@ -1,10 +1,17 @@
+import hmac
+from urllib.parse import urlencode
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_fsm import can_proceed
 
 from accounts.access import role_required
@@ -12,9 +19,16 @@ from accounts.roles import Role
 from core.errors import DomainError
 from inventory import selectors as inventory_selectors
 
-from . import selectors, services
-from .forms import CancelOrderForm, StaffOrderFilterForm
-from .models import Order, OrderState
+from . import access, selectors, services
+from .forms import (
+    MY_ORDER_TABS,
+    CancelOrderForm,
+    GuestLookupForm,
+    MyOrdersFilterForm,
+    StaffOrderFilterForm,
+    normalize_phone,
+)
+from .models import Order, OrderEventKind, OrderState
 
 STAFF_PAGE_SIZE = 50
 CUSTOMER_PAGE_SIZE = 10
@@ -24,31 +38,56 @@ CUSTOMER_PAGE_SIZE = 10
 @login_required
 @require_GET
 def my_orders(request: HttpRequest) -> HttpResponse:
-    orders = selectors.customer_order_list(customer=request.user)
+    form = MyOrdersFilterForm(request.GET or None)
+    tab = form.cleaned_data["tab"] if form.is_valid() else ""
+    orders = selectors.customer_order_list(customer=request.user, tab=tab)
     page = Paginator(orders, CUSTOMER_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "orders/my_orders.html", {"page": page})
+    counts = selectors.customer_tab_counts(customer=request.user)
+    tabs = [(value, label, counts[value]) for value, label in MY_ORDER_TABS]
+    params = urlencode({"tab": tab}) if tab else ""
+    return render(
+        request,
+        "orders/my_orders.html",
+        {"page": page, "tabs": tabs, "tab": tab, "params": params},
+    )
 
 
 def _own_order(request: HttpRequest, number: str) -> Order:
-    try:
-        return selectors.order_detail(number=number, customer=request.user)
-    except Order.DoesNotExist:
-        raise Http404 from None
+    """The signed-in customer's order `number`, else 404 (SEC-2)."""
+    return access.get_order_for_viewer(request, number)
+
+
+def _detail_context(order: Order) -> dict:
+    """What the customer's and the guest's order pages both show (ORD-9)."""
+    selectors.with_storefront_detail(order)
+    payment_failed = any(
+        event.kind == OrderEventKind.PAYMENT_FAILED for event in order.events.all()
+    )
+    return {
+        "order": order,
+        "timeline": selectors.customer_timeline(order),
+        "shipments": order.shipments.all(),
+        # Paying is offered while the order waits for an online payment, unless the shop holds
+        # it for a check (a payment that did not match, ORD-4).
+        "can_pay": order.state == OrderState.PENDING_PAYMENT
+        and order.is_prepaid()
+        and not order.needs_review,
+        "payment_failed": payment_failed,
+        "under_review": order.needs_review and order.state != OrderState.CANCELLED,
+    }
 
 
 @login_required
 @require_GET
 def my_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _own_order(request, number)
-    return render(
-        request,
-        "orders/my_order_detail.html",
-        {
-            "order": order,
-            "can_cancel": can_proceed(order.cancel),
-            "can_confirm": can_proceed(order.complete),
-        },
+    context = _detail_context(order)
+    context.update(
+        can_cancel=can_proceed(order.cancel),
+        can_confirm=can_proceed(order.complete),
+        can_change_address=not order.warehouse_started(),
     )
+    return render(request, "orders/my_order_detail.html", context)
 
 
 @login_required
@@ -79,6 +118,92 @@ def my_order_confirm_receipt(request: HttpRequest, number: str) -> HttpResponse:
             request, _("Thank you! Order %(number)s is complete.") % {"number": number}
         )
     return redirect("orders:my_order_detail", number=number)
+
+
+# --- Guest order lookup (ORD-9, SEC-2) ---------------------------------------------------------
+def _take_lookup_try(request: HttpRequest) -> bool:
+    """Count one look-up try from this client; False once it is over the limit for the
+    window. The window starts at the client's first try."""
+    key = f"orders:lookup-tries:{get_client_ip_address(request) or 'unknown'}"
+    window = settings.ORDER_LOOKUP_WINDOW_SECONDS
+    cache.add(key, 0, timeout=window)
+    try:
+        tries = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        tries = 1
+    return tries <= settings.ORDER_LOOKUP_MAX_TRIES
+
+
+def _matching_order(*, number: str, phone: str) -> Order | None:
+    """The order numbered `number` if `phone` is its recipient's phone, else None. A wrong
+    number and a wrong phone take the same path, so neither can be told from the other."""
+    order = (
+        Order.objects.filter(number=number).only("pk", "number", "customer", "recipient_phone")
+    ).first()
+    expected = normalize_phone(order.recipient_phone) if order is not None else "-"
+    same_phone = hmac.compare_digest(phone.encode(), expected.encode())
+    return order if order is not None and same_phone else None
+
+
+@require_http_methods(["GET", "POST"])
+def guest_lookup(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "orders/lookup.html", {"form": GuestLookupForm()})
+    if not _take_lookup_try(request):
+        minutes = max(1, round(settings.ORDER_LOOKUP_WINDOW_SECONDS / 60))
+        return render(request, "orders/lookup_throttled.html", {"minutes": minutes}, status=429)
+    form = GuestLookupForm(request.POST)
+    if form.is_valid():
+        order = _matching_order(
+            number=form.cleaned_data["number"], phone=form.cleaned_data["phone"]
+        )
+        if order is not None:
+            return _open_looked_up_order(request, order)
+        form.add_error(
+            None,
+            _(
+                "We could not find an order with this number and phone number. "
+                "Please check both and try again."
+            ),
+        )
+    return render(request, "orders/lookup.html", {"form": form})
+
+
+def _open_looked_up_order(request: HttpRequest, order: Order) -> HttpResponse:
+    """Where a visitor who gave the right number and phone goes. Only they learn whose
+    account the order is in: they have already shown they know it."""
+    if request.user.is_authenticated:
+        if order.customer_id == request.user.pk:
+            return redirect("orders:my_order_detail", number=order.number)
+        messages.info(
+            request,
+            _(
+                "Order %(number)s is not in the account you are logged in to. "
+                "Log out to look it up as a guest, or log in to the account it was placed with."
+            )
+            % {"number": order.number},
+        )
+        return redirect("tracking:lookup")
+    if order.customer_id is not None:
+        messages.info(
+            request,
+            _("Order %(number)s was placed with an account: log in to see it.")
+            % {"number": order.number},
+        )
+        target = reverse("orders:my_order_detail", args=[order.number])
+        return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
+    access.grant_guest_access(request, order.number)
+    return redirect("tracking:guest_order", number=order.number)
+
+
+@require_GET
+def guest_order(request: HttpRequest, number: str) -> HttpResponse:
+    """A looked-up (or just placed) guest order, read-only (ORD-9)."""
+    if request.user.is_authenticated:
+        return redirect("orders:my_order_detail", number=number)
+    order = access.get_order_for_viewer(request, number)
+    return render(request, "orders/guest_order.html", _detail_context(order))
 
 
 # --- Staff ------------------------------------------------------------------------------------
@@ -147,3 +272,9 @@ def staff_order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     else:
         messages.success(request, _("Order %(number)s is cancelled.") % {"number": number})
     return redirect("staff_orders:detail", number=number)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_order_change_address(request: HttpRequest, number: str) -> HttpResponse:
+    raise Http404

@@ -1,0 +1,265 @@
+"""The customer's order pages (ORD-7, ORD-9, SEC-2): "My orders" by state, the order page with
+amounts, payment, timeline and shipments, paying, changing the address, and someone else's
+order answering 404. Every page makes a constant number of queries."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from orders import services
+from orders.models import OrderState, PaymentMethod, TrackingStatus
+from orders.shipments import add_tracking_event, record_shipment
+from tests.factories import SKUFactory, UserFactory, make_address, make_order, staff_user, stock_sku
+
+pytestmark = pytest.mark.django_db
+
+
+def _detail(order):
+    return reverse("orders:my_order_detail", args=[order.number])
+
+
+# --- My orders ----------------------------------------------------------------------------------
+def test_my_orders_tabs_filter_by_state_and_count_each(client):
+    customer = UserFactory(role=Role.CUSTOMER)
+    orders = {
+        state: make_order(customer=customer, state=state)
+        for state in (
+            OrderState.PENDING_PAYMENT,
+            OrderState.PAID,
+            OrderState.PICKED,
+            OrderState.SHIPPED,
+            OrderState.COMPLETED,
+            OrderState.CANCELLED,
+        )
+    }
+    client.force_login(customer)
+    url = reverse("orders:my_orders")
+
+    def numbers_on(tab):
+        html = client.get(url, {"tab": tab} if tab else {}).content.decode()
+        return {state for state, order in orders.items() if order.number in html}
+
+    assert numbers_on("") == set(orders)
+    assert numbers_on("awaiting_payment") == {OrderState.PENDING_PAYMENT}
+    assert numbers_on("to_ship") == {OrderState.PAID, OrderState.PICKED}
+    assert numbers_on("shipped") == {OrderState.SHIPPED}
+    assert numbers_on("completed") == {OrderState.COMPLETED}
+    assert numbers_on("cancelled") == {OrderState.CANCELLED}
+    response = client.get(url, {"tab": "to_ship"})
+    assert response.context["tabs"][2][2] == 2
+    assert response.context["tabs"][0][2] == 6
+
+
+def test_my_orders_unknown_tab_shows_all(client):
+    order = make_order(state=OrderState.SHIPPED)
+    client.force_login(order.customer)
+
+    response = client.get(reverse("orders:my_orders"), {"tab": "bogus"})
+
+    assert response.status_code == 200
+    assert order.number in response.content.decode()
+
+
+def test_my_orders_pages_keep_the_tab(client):
+    customer = UserFactory(role=Role.CUSTOMER)
+    sku = SKUFactory()
+    for _ in range(11):
+        make_order(customer=customer, skus=[sku], state=OrderState.PAID)
+    client.force_login(customer)
+
+    html = client.get(reverse("orders:my_orders"), {"tab": "to_ship"}).content.decode()
+
+    assert "tab=to_ship&amp;page=2" in html
+
+
+def test_my_orders_needs_login(client):
+    response = client.get(reverse("orders:my_orders"))
+
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+# --- Order page ---------------------------------------------------------------------------------
+def test_order_page_shows_lines_amounts_and_per_line_discount(client):
+    customer = UserFactory(role=Role.CUSTOMER)
+    sku = stock_sku(5, sku=SKUFactory(price=Decimal("129.00")))
+    order = services.create_order(
+        customer=customer,
+        lines=[services.LineRequest(sku_id=sku.pk, quantity=2, discount=Decimal("20.00"))],
+        address=make_address(),
+        shipping_amount=Decimal("8.00"),
+    )
+    client.force_login(customer)
+
+    html = client.get(_detail(order)).content.decode()
+
+    assert "¥129.00 × 2" in html
+    assert "¥20.00 off" in html
+    assert "¥238.00" in html  # the line after its discount
+    assert "¥258.00" in html  # goods
+    assert "¥8.00" in html  # shipping
+    assert "¥246.00" in html  # total
+    assert "Online payment" in html
+
+
+def test_cash_on_delivery_order_says_to_pay_the_courier_then_that_cash_is_in(client):
+    order = make_order(state=OrderState.SHIPPED, payment_method=PaymentMethod.CASH_ON_DELIVERY)
+    client.force_login(order.customer)
+
+    html = client.get(_detail(order)).content.decode()
+    assert "Pay the courier" in html
+    assert "Not yet received" in html
+    assert "Pay now" not in html
+
+    services.record_cash_on_delivery(order_id=order.pk, amount=order.total_amount, actor=None)
+    html = client.get(_detail(order)).content.decode()
+    assert "paid to the courier" in html
+    assert "Not yet received" not in html
+
+
+def test_pending_online_order_offers_pay_now_then_pay_again_after_a_failure(client):
+    order = make_order()
+    client.force_login(order.customer)
+    pay_url = reverse("payments:pay", args=[order.number])
+
+    html = client.get(_detail(order)).content.decode()
+    assert f'action="{pay_url}"' in html
+    assert "Pay now" in html
+
+    services.record_payment_failure(order_id=order.pk, reference="X1", reason="declined")
+    html = client.get(_detail(order)).content.decode()
+    assert "Pay again" in html
+    assert "declined" not in html
+
+
+def test_no_pay_button_for_paid_order_and_neutral_message_when_under_review(client):
+    paid = make_order(state=OrderState.PAID)
+    client.force_login(paid.customer)
+    assert "Pay now" not in client.get(_detail(paid)).content.decode()
+
+    held = make_order(customer=paid.customer)
+    services.flag_for_review(order_id=held.pk, reason="Amount did not match: 1.00 paid")
+    html = client.get(_detail(held)).content.decode()
+    assert "Pay now" not in html
+    assert "Pay again" not in html
+    assert "We are checking this order" in html
+    assert "did not match" not in html
+
+
+def test_customer_cancel_reason_is_shown_to_them(client):
+    order = make_order(state=OrderState.CANCELLED)
+    client.force_login(order.customer)
+
+    html = client.get(_detail(order)).content.decode()
+
+    assert "Order cancelled" in html
+    assert "by you" in html
+    assert "Changed my mind" in html
+
+
+def test_staff_cancel_reason_is_not_shown_to_the_customer(client):
+    order = make_order(state=OrderState.CANCELLED, cancel_from=OrderState.PAID)
+    client.force_login(order.customer)
+
+    html = client.get(_detail(order)).content.decode()
+
+    assert "Order cancelled" in html
+    assert "Customer asked" not in html
+    assert staff_user(Role.SERVICE).email not in html
+
+
+# --- Someone else's order (SEC-2) ---------------------------------------------------------------
+def test_someone_elses_order_answers_404_everywhere(client):
+    order = make_order()
+    client.force_login(UserFactory(role=Role.CUSTOMER))
+
+    assert client.get(_detail(order)).status_code == 404
+    assert client.post(reverse("orders:my_order_cancel", args=[order.number])).status_code == 404
+    address_url = reverse("orders:my_order_change_address", args=[order.number])
+    assert client.get(address_url).status_code == 404
+    assert client.post(address_url, {}).status_code == 404
+    order.refresh_from_db()
+    assert order.state == OrderState.PENDING_PAYMENT
+
+
+def test_an_order_that_does_not_exist_answers_404(client):
+    client.force_login(UserFactory(role=Role.CUSTOMER))
+
+    assert (
+        client.get(reverse("orders:my_order_detail", args=["2099010100000001"])).status_code == 404
+    )
+
+
+# --- Query counts -------------------------------------------------------------------------------
+def _shipped_order_with(customer, *, lines: int, parcels: int, events: int):
+    order = make_order(
+        customer=customer, skus=[SKUFactory() for _ in range(lines)], state=OrderState.SHIPPED
+    )
+    now = timezone.now()
+    for parcel in range(parcels):
+        shipment = record_shipment(
+            order_id=order.pk,
+            carrier_code="ZTO",
+            tracking_number=f"7730{order.pk:06d}{parcel:04d}",
+            actor=None,
+        )
+        for n in range(events):
+            add_tracking_event(
+                shipment_id=shipment.pk,
+                occurred_at=now - timedelta(hours=events - n),
+                status=TrackingStatus.IN_TRANSIT,
+                location=f"Hub {n}",
+            )
+    for n in range(events):
+        services.record_payment_failure(order_id=order.pk, reference=f"R{n}")
+    return order
+
+
+def test_order_page_query_count_does_not_grow_with_lines_events_and_shipments(
+    client, django_assert_max_num_queries
+):
+    customer = UserFactory(role=Role.CUSTOMER)
+    client.force_login(customer)
+    small = _shipped_order_with(customer, lines=1, parcels=1, events=1)
+    large = _shipped_order_with(customer, lines=10, parcels=3, events=8)
+
+    with django_assert_max_num_queries(10) as few:
+        assert client.get(_detail(small)).status_code == 200
+    with django_assert_max_num_queries(10) as many:
+        assert client.get(_detail(large)).status_code == 200
+
+    assert len(many) == len(few)
+
+
+def test_my_orders_query_count_does_not_grow_with_orders(client, django_assert_max_num_queries):
+    customer = UserFactory(role=Role.CUSTOMER)
+    client.force_login(customer)
+    sku = SKUFactory()
+    make_order(customer=customer, skus=[sku], state=OrderState.PAID)
+    url = reverse("orders:my_orders") + "?tab=to_ship"
+    with django_assert_max_num_queries(9) as few:
+        assert client.get(url).status_code == 200
+
+    for _ in range(12):
+        make_order(customer=customer, skus=[sku, SKUFactory()], state=OrderState.PICKED)
+    with django_assert_max_num_queries(9) as many:
+        assert client.get(url).status_code == 200
+
+    assert len(many) == len(few)
+
+
+def test_cancel_needs_the_csrf_token(client):
+    order = make_order()
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(order.customer)
+
+    response = csrf_client.post(reverse("orders:my_order_cancel", args=[order.number]))
+
+    assert response.status_code == 403
+    order.refresh_from_db()
+    assert order.state == OrderState.PENDING_PAYMENT
