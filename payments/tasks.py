@@ -1,0 +1,51 @@
+"""Background work of the sandbox gateway: its server-to-server notification (ORD-4)."""
+
+import logging
+import urllib.request
+from urllib.error import HTTPError, URLError
+
+from celery import shared_task
+
+from .models import SandboxCharge, SandboxChargeStatus
+
+logger = logging.getLogger(__name__)
+
+DELIVERY_TIMEOUT_SECONDS = 10
+
+
+def post_notification(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST the notification over HTTP; the receiver's status code. A network failure raises
+    `URLError`. The one place the sandbox talks HTTP (tests replace it to post through
+    Django's test client)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=DELIVERY_TIMEOUT_SECONDS) as response:
+            return response.status
+    except HTTPError as error:
+        return error.code
+
+
+@shared_task(
+    autoretry_for=(URLError, OSError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+    acks_late=True,
+)
+def deliver_sandbox_notification(charge_id: int) -> int:
+    """Tell the shop how a sandbox charge settled; retried with backoff while the shop cannot
+    be reached or answers 5xx. Safe to run twice: the receiver ignores a notification it has
+    already applied. Returns the receiver's status code."""
+    from .gateways.sandbox import notification_for
+
+    charge = SandboxCharge.objects.get(pk=charge_id)
+    if charge.status == SandboxChargeStatus.PENDING:
+        return 0  # not settled: nothing to say yet
+    body, headers = notification_for(charge)
+    status = post_notification(charge.notify_url, body, headers)
+    if status >= 500:
+        raise URLError(f"the shop answered {status}")
+    if status >= 400:
+        # The shop refused it (signature, age): sending it again would not help.
+        logger.warning("sandbox notification for %s refused with %s", charge.txn_id, status)
+    return status

@@ -1,0 +1,1 @@
+from .helpers import deliveries  # noqa: F401  (fixture)
