@@ -41,7 +41,7 @@ from catalog.models import SKU, Category, Product
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import Bin, RegionPriority, StockMovement, StockThreshold, Warehouse
-from orders import services
+from orders import services, shipments
 from orders.models import (
     Channel,
     Order,
@@ -50,6 +50,8 @@ from orders.models import (
     OrderLine,
     OrderState,
     PaymentMethod,
+    Shipment,
+    TrackingStatus,
 )
 from orders.numbers import allocate_order_numbers
 
@@ -901,6 +903,12 @@ def _walk(plan: PlannedOrder, order: Order, actors: dict[str, User | None]) -> N
         elif step.kind == OrderEventKind.PICKED:
             services.mark_picked(order_id=order.pk, actor=actor)
         elif step.kind == OrderEventKind.SHIPPED:
+            shipments.record_shipment(
+                order_id=order.pk,
+                carrier_code=plan_carrier(plan),
+                tracking_number=plan_tracking_number(plan),
+                actor=actor,
+            )
             services.mark_shipped(order_id=order.pk, actor=actor)
         elif step.kind == OrderEventKind.COMPLETED:
             services.complete_order(order_id=order.pk, actor=actor, reason=step.reason)
@@ -929,6 +937,71 @@ def _backdate(plan: PlannedOrder, order_id: int) -> None:
         Order.objects.filter(pk=order_id).update(
             updated_at=previous, **timestamps_from_steps(plan.steps)
         )
+
+
+# Carriers of the demo parcels, the busiest first (codes of orders/migrations/0006_carriers.py).
+DEMO_CARRIERS = {"ZTO": 30, "YTO": 20, "YD": 18, "SF": 15, "STO": 10, "JD": 5, "EMS": 2}
+DEMO_TRACKING_PREFIX = {"SF": "SF", "ZTO": "7731", "YTO": "YT", "YD": "4312",
+                        "STO": "7788", "JD": "JDVA", "EMS": "9801"}  # fmt: skip
+
+
+def plan_carrier(plan: PlannedOrder) -> str:
+    return weighted(random.Random(DEMO_SEED + plan.seq), DEMO_CARRIERS)
+
+
+def plan_tracking_number(plan: PlannedOrder) -> str:
+    carrier = plan_carrier(plan)
+    rng = random.Random(DEMO_SEED * 7 + plan.seq)
+    return f"{DEMO_TRACKING_PREFIX[carrier]}{plan.seq:05d}{rng.randrange(10**8):08d}"
+
+
+def _track_demo_parcel(plan: PlannedOrder, order_id: int, *, now: datetime) -> None:
+    """Move the demo order's parcel to its planned hand-over and give it the carrier's scans
+    from there: collected, in transit, out for delivery and, for completed orders, delivered
+    before the receipt was confirmed. Scans still in the future are left out."""
+    at = {step.kind: step.at for step in plan.steps}
+    shipped_at = at.get(OrderEventKind.SHIPPED)
+    if shipped_at is None:
+        return
+    shipment = Shipment.objects.get(order_id=order_id)
+    Shipment.objects.filter(pk=shipment.pk).update(shipped_at=shipped_at, created_at=shipped_at)
+    rng = random.Random(DEMO_SEED * 11 + plan.seq)
+    city, district = plan.address.city, plan.address.district
+    completed_at = at.get(OrderEventKind.COMPLETED)
+    end = min(completed_at or now, now)
+    scans = [
+        (timedelta(hours=rng.uniform(0.5, 3)), TrackingStatus.COLLECTED,
+         "杭州余杭区仓前营业部", "快件已被揽收"),
+        (timedelta(hours=rng.uniform(5, 12)), TrackingStatus.IN_TRANSIT,
+         "杭州转运中心", "快件已到达杭州转运中心,正发往下一站"),
+        (timedelta(hours=rng.uniform(18, 30)), TrackingStatus.IN_TRANSIT,
+         f"{city}转运中心", f"快件已到达{city}转运中心"),
+        (timedelta(hours=rng.uniform(32, 40)), TrackingStatus.OUT_FOR_DELIVERY,
+         f"{city}{district}营业部", "快件交给派送员,正在派送途中"),
+        (timedelta(hours=rng.uniform(41, 48)), TrackingStatus.DELIVERED,
+         f"{city}{district}", "快件已签收,感谢使用"),
+    ]  # fmt: skip
+    previous = shipped_at
+    for delay, status, location, description in scans:
+        occurred_at = shipped_at + delay
+        if status == TrackingStatus.DELIVERED and completed_at is None:
+            break  # still on its way: the customer has not confirmed receipt
+        if occurred_at >= end:
+            if completed_at is None:
+                break
+            # Receipt confirmed sooner than the usual journey: delivered just before that.
+            status, location, description = scans[-1][1:]
+            occurred_at = previous + (completed_at - previous) / 2
+        shipments.add_tracking_event(
+            shipment_id=shipment.pk,
+            occurred_at=occurred_at,
+            status=status,
+            location=location,
+            description=description,
+        )
+        previous = occurred_at
+        if status == TrackingStatus.DELIVERED:
+            break
 
 
 def _demo_seqs_present() -> set[int]:
@@ -982,6 +1055,7 @@ def seed_demo_orders(
         }
         _walk(plan, order, actors)
         _backdate(plan, order.pk)
+        _track_demo_parcel(plan, order.pk, now=now)
         created += 1
     return created
 
