@@ -16,6 +16,8 @@ from django_fsm import can_proceed
 
 from accounts.access import role_required
 from accounts.roles import Role
+from addresses import selectors as address_selectors
+from addresses.forms import AddressFieldsForm
 from core.errors import DomainError
 from inventory import selectors as inventory_selectors
 
@@ -274,7 +276,57 @@ def staff_order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("staff_orders:detail", number=number)
 
 
+def _address_change_refusal(order: Order) -> str:
+    """Why the customer may not change the address now, or "" (ORD-7). The service checks
+    again under its lock; this keeps the page from offering what it would refuse."""
+    if order.state == OrderState.CANCELLED:
+        return _("Order %(number)s is cancelled.") % {"number": order.number}
+    if order.warehouse_started():
+        return _(
+            "The warehouse has started on order %(number)s; "
+            "please ask customer service to change the address."
+        ) % {"number": order.number}
+    return ""
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_order_change_address(request: HttpRequest, number: str) -> HttpResponse:
-    raise Http404
+    """Change where the order goes while the warehouse has not started (ORD-7): type a new
+    address, or pick one from the address book."""
+    order = _own_order(request, number)
+    refusal = _address_change_refusal(order)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("orders:my_order_detail", number=number)
+    saved = list(address_selectors.addresses_for(request.user))
+    form = AddressFieldsForm.from_address(order, prefix="address")
+    if request.method == "POST":
+        address = None
+        if "saved_address" in request.POST:
+            chosen = next((a for a in saved if str(a.pk) == request.POST["saved_address"]), None)
+            if chosen is None:
+                messages.error(request, _("Choose one of your saved addresses."))
+            else:
+                address = chosen.as_shipping_address()
+        else:
+            form = AddressFieldsForm(request.POST, prefix="address")
+            if form.is_valid():
+                address = form.shipping_address()
+        if address is not None:
+            try:
+                services.change_address(order_id=order.pk, address=address, actor=request.user)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request,
+                    _("Order %(number)s will be delivered to the new address.")
+                    % {"number": number},
+                )
+            return redirect("orders:my_order_detail", number=number)
+    return render(
+        request,
+        "orders/change_address.html",
+        {"order": order, "form": form, "saved_addresses": saved},
+    )

@@ -263,3 +263,139 @@ def test_cancel_needs_the_csrf_token(client):
     assert response.status_code == 403
     order.refresh_from_db()
     assert order.state == OrderState.PENDING_PAYMENT
+
+
+# --- Changing the address (ORD-7) ---------------------------------------------------------------
+SHANGHAI = {
+    "address-recipient_name": "李娜",
+    "address-recipient_phone": "+86 139 1234 5678",
+    "address-province": "31",
+    "address-city": "3101",
+    "address-district": "310115",
+    "address-address_line": "世纪大道 100 号 20 楼",
+    "address-postcode": "200120",
+}
+
+
+SHANGHAI_CODES = {  # what addresses.services.create_address takes
+    "province_code": "31",
+    "city_code": "3101",
+    "district_code": "310115",
+    "address_line": "世纪大道 1 号",
+}
+
+
+def _address_url(order):
+    return reverse("orders:my_order_change_address", args=[order.number])
+
+
+@pytest.mark.parametrize("state", [OrderState.PENDING_PAYMENT, OrderState.PAID])
+def test_customer_changes_the_address_before_the_warehouse_starts(client, state):
+    order = make_order(state=state)
+    client.force_login(order.customer)
+    assert _address_url(order) in client.get(_detail(order)).content.decode()
+
+    response = client.post(_address_url(order), SHANGHAI, follow=True)
+
+    order.refresh_from_db()
+    assert (order.province, order.city, order.district) == ("上海市", "上海市", "浦东新区")
+    assert order.recipient_name == "李娜"
+    assert order.recipient_phone == "13912345678"
+    assert order.address_line == "世纪大道 100 号 20 楼"
+    html = response.content.decode()
+    assert "will be delivered to the new address" in html
+    assert "Delivery address changed" in html
+
+
+def test_address_form_is_prefilled_with_the_orders_address(client):
+    order = make_order()
+    client.force_login(order.customer)
+
+    response = client.get(_address_url(order))
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form["recipient_name"].value() == "张伟"
+    assert form["province"].value() == "33"
+    assert form["district"].value() == "330106"
+
+
+def test_an_invalid_address_is_shown_again_with_errors_and_nothing_changes(client):
+    order = make_order()
+    client.force_login(order.customer)
+
+    response = client.post(_address_url(order), {**SHANGHAI, "address-district": "330106"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    order.refresh_from_db()
+    assert order.province == "浙江省"
+
+
+def test_customer_picks_a_saved_address(client):
+    from addresses.services import create_address
+
+    order = make_order()
+    saved = create_address(
+        customer=order.customer,
+        data={
+            "recipient_name": "王芳",
+            "recipient_phone": "13700001111",
+            "province_code": "31",
+            "city_code": "3101",
+            "district_code": "310115",
+            "address_line": "张杨路 500 号",
+            "postcode": "200122",
+            "label": "Office",
+        },
+    )
+    someone_else = create_address(
+        customer=UserFactory(role=Role.CUSTOMER),
+        data={"recipient_name": "Not yours", "recipient_phone": "13700002222", **SHANGHAI_CODES},
+    )
+    client.force_login(order.customer)
+    html = client.get(_address_url(order)).content.decode()
+    assert "张杨路 500 号" in html
+
+    client.post(_address_url(order), {"saved_address": someone_else.pk})
+    order.refresh_from_db()
+    assert order.recipient_name == "张伟"
+
+    client.post(_address_url(order), {"saved_address": saved.pk})
+    order.refresh_from_db()
+    assert (order.recipient_name, order.address_line) == ("王芳", "张杨路 500 号")
+
+
+@pytest.mark.parametrize("state", [OrderState.PICKED, OrderState.SHIPPED])
+def test_address_change_is_refused_once_the_warehouse_has_started(client, state):
+    order = make_order(state=state)
+    client.force_login(order.customer)
+    assert _address_url(order) not in client.get(_detail(order)).content.decode()
+
+    response = client.post(_address_url(order), SHANGHAI, follow=True)
+
+    assert "please ask customer service to change the address" in response.content.decode()
+    order.refresh_from_db()
+    assert order.province == "浙江省"
+    page = client.get(_address_url(order), follow=True)
+    assert "please ask customer service" in page.content.decode()
+
+
+def test_address_change_needs_the_csrf_token(client):
+    order = make_order()
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(order.customer)
+
+    response = csrf_client.post(_address_url(order), SHANGHAI)
+
+    assert response.status_code == 403
+    order.refresh_from_db()
+    assert order.province == "浙江省"
+
+
+def test_address_page_query_count_is_bounded(client, django_assert_max_num_queries):
+    order = make_order()
+    client.force_login(order.customer)
+
+    with django_assert_max_num_queries(8):
+        assert client.get(_address_url(order)).status_code == 200
