@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "checkout"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("cart/", views.cart, name="cart"),
+    path("cart/add/", views.add, name="add"),
+    path("cart/lines/<int:sku_id>/", views.update_line, name="update_line"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("checkout/placed/<str:number>/", views.placed, name="placed"),
+]

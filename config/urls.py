@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("orders.urls_public")),
     path("staff/orders/", include("orders.urls_staff")),
     path("staff/stock/", include("inventory.urls")),
+    path("staff/promotions/", include("promotions.urls")),
     path("staff/", include("workspace.urls")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),

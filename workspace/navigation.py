@@ -27,6 +27,9 @@ NAV_ITEMS = [
     NavItem(_("Dashboard"), "workspace:manager", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("Orders"), "staff_orders:list", _ALL_STAFF),
     NavItem(_("Stock"), "inventory:overview", _ALL_STAFF),
+    NavItem(
+        _("Promotions"), "promotions:list", frozenset({Role.MANAGER, Role.SERVICE, Role.ADMIN})
+    ),
     NavItem(_("System"), "workspace:system", frozenset({Role.ADMIN})),
 ]
 
