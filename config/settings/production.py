@@ -13,6 +13,14 @@ if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 50+ characters.")
 DEMO_ACCOUNTS_ALLOWED = False
 
+# The sandbox gateway takes no money: anyone could mark their order paid. A real site names a
+# real provider; a staging site says out loud that it runs on the sandbox.
+if PAYMENT_GATEWAY == "sandbox" and not env_bool("ALLOW_SANDBOX_GATEWAY", False):  # noqa: F405
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAY is the sandbox, which takes no money. Configure a real gateway, or "
+        "set ALLOW_SANDBOX_GATEWAY=true on a staging or demo site."
+    )
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Behind N reverse proxies, login throttling must key on the client's address from
 # X-Forwarded-For, not on the proxy's (else one attacker locks every customer out).

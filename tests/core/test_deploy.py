@@ -29,6 +29,7 @@ def test_check_deploy_is_clean_under_production_settings():
         "WARNING",
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOW_SANDBOX_GATEWAY="true",
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -40,3 +41,16 @@ def test_production_settings_refuse_a_missing_secret_key():
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_the_sandbox_gateway_unless_told_it_is_a_staging_site():
+    result = _manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        PAYMENT_GATEWAY="sandbox",
+        ALLOW_SANDBOX_GATEWAY="",
+    )
+
+    assert result.returncode != 0
+    assert "sandbox, which takes no money" in result.stderr
