@@ -1210,11 +1210,106 @@ def _restock_for(lines: Sequence[services.LineRequest]) -> None:
         )
 
 
+# =============================================================================================
+# Checkout: shipping rules, promotions, address books
+# =============================================================================================
+
+REMOTE_PROVINCES = ["新疆维吾尔自治区", "西藏自治区", "青海省", "内蒙古自治区"]
+
+
+def seed_checkout(accounts: DemoAccounts, *, now: datetime) -> None:
+    """Shipping rules, a 满减 and two coupons, and an address book for each demo customer.
+    Idempotent: found by name or code, and left as they are if a person changed them."""
+    from addresses import services as address_services
+    from addresses.models import Address
+    from checkout.models import ShippingRule
+    from promotions.models import Coupon, CouponKind, ThresholdDiscount
+
+    ShippingRule.objects.get_or_create(
+        name="标准快递 Standard",
+        defaults={
+            "first_fee": Decimal("10.00"),
+            "step_fee": Decimal("5.00"),
+            "free_over": Decimal("99.00"),
+        },
+    )
+    ShippingRule.objects.get_or_create(
+        name="偏远地区 Remote regions",
+        defaults={
+            "provinces": REMOTE_PROVINCES,
+            "first_fee": Decimal("20.00"),
+            "step_fee": Decimal("10.00"),
+            "free_over": Decimal("299.00"),
+            "priority": 10,
+        },
+    )
+    window = {"starts_at": now - timedelta(days=30), "ends_at": now + timedelta(days=365)}
+    ThresholdDiscount.objects.get_or_create(
+        name="满199减20",
+        defaults={
+            "threshold": DISCOUNT_FROM,
+            "amount_off": THRESHOLD_DISCOUNT,
+            "repeat": True,
+            "max_times": 3,
+            **window,
+        },
+    )
+    Coupon.objects.get_or_create(
+        code="WELCOME10",
+        defaults={
+            "name": "新客立减 10 元 Welcome ¥10 off",
+            "kind": CouponKind.FIXED,
+            "value": Decimal("10.00"),
+            "min_spend": Decimal("59.00"),
+            "per_customer_limit": 1,
+            **window,
+        },
+    )
+    Coupon.objects.get_or_create(
+        code="TEA15",
+        defaults={
+            "name": "全场 85 折 15% off, up to ¥50",
+            "kind": CouponKind.PERCENT,
+            "value": Decimal("15"),
+            "max_discount": Decimal("50.00"),
+            "min_spend": Decimal("100.00"),
+            "usage_limit": 500,
+            "per_customer_limit": 2,
+            "stacks_with_threshold": False,
+            **window,
+        },
+    )
+    with_addresses = set(
+        Address.objects.filter(customer__in=accounts.customers).values_list(
+            "customer_id", flat=True
+        )
+    )
+    for index, customer in enumerate(accounts.customers):
+        if customer.pk in with_addresses:
+            continue
+        place = PLACES[index % len(PLACES)]
+        address_services.create_address(
+            customer=customer,
+            data={
+                "label": "家",
+                "recipient_name": customer.get_full_name() or customer.email.split("@")[0],
+                "recipient_phone": customer.phone or "13800138000",
+                "province": place.province,
+                "city": place.city,
+                "district": place.district,
+                "address_line": f"{place.streets[0]} {100 + index} 号",
+                "postcode": place.postcode,
+                "is_default": True,
+            },
+        )
+
+
 def seed_demo(*, now: datetime | None = None) -> DemoResult:
     """Everything `manage.py seed_demo` creates. Idempotent; refuses in production."""
     started = time.perf_counter()
     accounts, skus = seed_base()
     seed_inventory(skus)
+    seed_checkout(accounts, now=now or timezone.now())
     created = seed_demo_orders(accounts=accounts, skus=skus, now=now)
     demo_emails = [spec.email for spec in (*STAFF_ACCOUNTS, *CUSTOMER_ACCOUNTS)]
     demo_orders = Order.objects.filter(
