@@ -104,3 +104,18 @@ class GuestLookupForm(forms.Form):
         if not phone:
             raise forms.ValidationError(_("Enter the mobile phone number."))
         return phone
+
+
+class CashCollectedForm(forms.Form):
+    """The courier's cash for a cash-on-delivery order (ORD-4)."""
+
+    amount = forms.DecimalField(
+        label=_("Amount collected"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    reference = forms.CharField(
+        label=_("Receipt or remittance number"), max_length=64, required=False
+    )

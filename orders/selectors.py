@@ -191,14 +191,15 @@ def with_storefront_detail(order: Order) -> Order:
 
 
 def order_detail(*, number: str, customer=None) -> Order:
-    """One order with its lines and timeline. With `customer`, only that customer's order:
-    anyone else's raises Order.DoesNotExist (the view answers 404, SEC-2)."""
+    """One order with its lines, timeline and parcels. With `customer`, only that customer's
+    order: anyone else's raises Order.DoesNotExist (the view answers 404, SEC-2)."""
     orders = Order.objects.select_related("customer").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
         Prefetch(
             "events",
             queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id"),
         ),
+        Prefetch("shipments", queryset=Shipment.objects.select_related("carrier")),
     )
     if customer is not None:
         orders = orders.filter(customer=customer)

@@ -25,6 +25,7 @@ from . import access, selectors, services
 from .forms import (
     MY_ORDER_TABS,
     CancelOrderForm,
+    CashCollectedForm,
     GuestLookupForm,
     MyOrdersFilterForm,
     StaffOrderFilterForm,
@@ -244,6 +245,11 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
     stock = inventory_selectors.demand_stock(group=services.stock_group(order.pk))
     lines = [(line, stock.get(services.stock_line(line.pk))) for line in order.lines.all()]
+    can_record_cash = (
+        request.user.has_perm("orders.record_cash_payment")
+        and order.awaits_cash()
+        and order.state in (OrderState.SHIPPED, OrderState.COMPLETED)
+    )
     return render(
         request,
         "orders/staff/order_detail.html",
@@ -251,8 +257,39 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "order": order,
             "lines": lines,
             "cancel_form": CancelOrderForm() if can_cancel else None,
+            "cash_form": (
+                CashCollectedForm(initial={"amount": order.total_amount})
+                if can_record_cash
+                else None
+            ),
         },
     )
+
+
+@role_required(Role.SERVICE)
+@require_POST
+def staff_order_record_cash(request: HttpRequest, number: str) -> HttpResponse:
+    order = Order.objects.filter(number=number).only("pk").first()
+    if order is None:
+        raise Http404
+    form = CashCollectedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the amount collected."))
+        return redirect("staff_orders:detail", number=number)
+    try:
+        services.record_cash_on_delivery(
+            order_id=order.pk,
+            amount=form.cleaned_data["amount"],
+            actor=request.user,
+            reference=form.cleaned_data["reference"],
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("The cash for order %(number)s is recorded.") % {"number": number}
+        )
+    return redirect("staff_orders:detail", number=number)
 
 
 @role_required(Role.SERVICE)

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -180,7 +181,7 @@ class Refund(models.Model):
 # --- The sandbox gateway's own books (the "bank side") ------------------------------------------
 class SandboxChargeStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for the payer")
-    SUCCEEDED = "succeeded", _("Paid")
+    SUCCEEDED = "succeeded", pgettext_lazy("payment status", "Paid")
     FAILED = "failed", _("Failed")
 
 
