@@ -50,6 +50,9 @@ class CartLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     # The price when the line was put in the cart, so that the cart can say it changed.
     price_when_added = models.DecimalField(_("price when added"), **MONEY)
+    # The customer chose to order this line even though stock is short: what is there is
+    # reserved, the rest waits for stock and is sent when it arrives (INV-5).
+    wait_for_stock = models.BooleanField(_("wait for stock"), default=False)
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
     class Meta:

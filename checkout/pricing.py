@@ -19,6 +19,16 @@ ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
+class CartItem:
+    """What the cart asks for; everything else the quote finds out."""
+
+    sku_id: int
+    quantity: int
+    price_when_added: Decimal | None = None
+    wait_for_stock: bool = False
+
+
+@dataclass(frozen=True)
 class QuoteLine:
     sku: SKU
     quantity: int
@@ -26,6 +36,7 @@ class QuoteLine:
     available: int
     discount: Decimal = ZERO
     price_when_added: Decimal | None = None
+    wait_for_stock: bool = False
 
     @property
     def gross(self) -> Decimal:
@@ -46,6 +57,15 @@ class QuoteLine:
     @property
     def on_sale(self) -> bool:
         return self.sku.is_active and self.sku.product.is_active
+
+    @property
+    def waits(self) -> bool:
+        """Short, and the customer chose to wait for the rest."""
+        return bool(self.short_by) and self.wait_for_stock
+
+    @property
+    def is_problem(self) -> bool:
+        return not self.on_sale or (bool(self.short_by) and not self.wait_for_stock)
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,10 @@ class Quote:
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines)
 
+    @property
+    def waiting(self) -> list[QuoteLine]:
+        return [line for line in self.lines if line.waits]
+
     def seen_prices(self) -> dict[str, str]:
         """What the page showed, to be checked at submit: unit prices and the total."""
         return {
@@ -95,26 +119,27 @@ def active_shipping_rules() -> list[ShippingRule]:
 
 def quote(
     *,
-    items: Sequence[tuple[int, int, Decimal | None]],
+    items: Sequence["CartItem"],
     province: str = "",
     coupon_code: str = "",
     customer=None,
     email: str = "",
 ) -> Quote:
-    """Price `items` — (sku id, quantity, price when added or None) — for delivery to
-    `province` ("" when not known yet), with the promotions that apply and `coupon_code`."""
-    skus = SKU.objects.select_related("product").in_bulk([sku_id for sku_id, _q, _p in items])
+    """Price `items` for delivery to `province` ("" when not known yet), with the promotions
+    that apply and `coupon_code`."""
+    skus = SKU.objects.select_related("product").in_bulk([item.sku_id for item in items])
     available = inventory_selectors.availability(sku_ids=list(skus))
     lines = [
         QuoteLine(
-            sku=skus[sku_id],
-            quantity=quantity,
-            unit_price=skus[sku_id].price,
-            available=available.get(sku_id, 0),
-            price_when_added=seen,
+            sku=skus[item.sku_id],
+            quantity=item.quantity,
+            unit_price=skus[item.sku_id].price,
+            available=available.get(item.sku_id, 0),
+            price_when_added=item.price_when_added,
+            wait_for_stock=item.wait_for_stock,
         )
-        for sku_id, quantity, seen in items
-        if sku_id in skus
+        for item in items
+        if item.sku_id in skus
     ]
     goods = sum((line.gross for line in lines), ZERO)
     discounts = promotions.best_discount(
@@ -131,6 +156,7 @@ def quote(
             available=line.available,
             discount=discounts.per_line.get(line.sku.pk, ZERO),
             price_when_added=line.price_when_added,
+            wait_for_stock=line.wait_for_stock,
         )
         for line in lines
     ]
@@ -155,5 +181,5 @@ def quote(
         coupon_error=discounts.coupon_error,
         shipping_rule=rule,
         shipping_final=bool(province),
-        problems=[line for line in lines if line.short_by or not line.on_sale],
+        problems=[line for line in lines if line.is_problem],
     )

@@ -93,7 +93,14 @@ def set_quantity(*, cart: Cart, sku_id: int, quantity: int) -> None:
         if quantity == 0:
             line.delete()
             return
-        _check_quantity(_sellable_sku(sku_id), quantity)
+        if line.wait_for_stock:  # the customer already chose to wait for what is missing
+            _sellable_sku(sku_id)
+            if quantity > MAX_LINE_QUANTITY:
+                raise CartError(
+                    _("At most %(max)d of one item per order.") % {"max": MAX_LINE_QUANTITY}
+                )
+        else:
+            _check_quantity(_sellable_sku(sku_id), quantity)
         line.quantity = quantity
         line.save(update_fields=["quantity"])
 
@@ -120,10 +127,28 @@ def merge_carts(*, guest_cart: Cart, customer) -> Cart:
     return cart
 
 
-def cart_items(cart: Cart | None) -> list[tuple[int, int, object]]:
+def set_waiting(*, cart: Cart, sku_id: int, wait: bool) -> None:
+    """The customer's choice for a short line (INV-5): order it anyway and have the missing
+    units sent when stock arrives, or not. Only offered, and only kept, while it is short."""
+    with transaction.atomic():
+        line = CartLine.objects.select_for_update().filter(cart=cart, sku_id=sku_id).first()
+        if line is None:
+            raise CartError(_("This item is not in your cart."))
+        if wait:
+            _sellable_sku(sku_id)
+        line.wait_for_stock = wait
+        line.save(update_fields=["wait_for_stock"])
+
+
+def cart_items(cart: Cart | None) -> list[pricing.CartItem]:
     if cart is None:
         return []
-    return list(cart.lines.values_list("sku_id", "quantity", "price_when_added"))
+    return [
+        pricing.CartItem(*row)
+        for row in cart.lines.values_list(
+            "sku_id", "quantity", "price_when_added", "wait_for_stock"
+        )
+    ]
 
 
 # --- checkout ---------------------------------------------------------------------------------
@@ -150,7 +175,8 @@ def place_order(
     In one transaction: the cart is priced again (`pricing.quote`); a unit price or a total
     other than the page showed (`seen`) raises `CheckoutChanged` with the new quote; the order
     is created with its stock reserved (`orders.services.create_order`, which refuses short
-    lines one by one), the coupon use is claimed under its row lock, a cash-on-delivery order
+    lines one by one, unless the customer chose to wait for their missing units), the coupon
+    use is claimed under its row lock, a cash-on-delivery order
     is released to the warehouse, and the cart is emptied. The confirmation is queued after
     commit. `checkout_token` makes a repeated submit of the same page return the first order.
     """
@@ -183,9 +209,11 @@ def place_order(
                         quantity=line.quantity,
                         unit_price=line.unit_price,
                         discount=line.discount,
+                        may_wait=line.wait_for_stock,
                     )
                     for line in fresh.lines
                 ],
+                allow_backorder=any(line.wait_for_stock for line in fresh.lines),
                 address=address,
                 payment_method=payment_method,
                 shipping_amount=fresh.shipping,

@@ -85,6 +85,29 @@ def update_line(request: HttpRequest, sku_id: int) -> HttpResponse:
     return redirect("checkout:cart")
 
 
+@require_POST
+def wait_for_stock(request: HttpRequest, sku_id: int) -> HttpResponse:
+    cart = current_cart(request)
+    if cart is None:
+        messages.error(request, _("This item is not in your cart."))
+        return redirect("checkout:cart")
+    wait = request.POST.get("wait") == "1"
+    try:
+        services.set_waiting(cart=cart, sku_id=sku_id, wait=wait)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if wait:
+            messages.success(
+                request,
+                _(
+                    "Noted: the order will wait for the missing units and be sent complete "
+                    "as soon as they arrive."
+                ),
+            )
+    return redirect("checkout:cart")
+
+
 # --- checkout ---------------------------------------------------------------------------------
 def _province_of(form: CheckoutForm, address_form: AddressFieldsForm) -> str:
     chosen = form.chosen_address()
@@ -151,6 +174,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         quote = pricing.quote(
             items=items, province=default.province if default else "", customer=request.user
         )
+        if quote.problems:
+            messages.warning(request, _("Some items in your cart need your choice first."))
+            return redirect("checkout:cart")
         return _render_checkout(request, form, address_form, quote)
 
     data = request.POST.copy()

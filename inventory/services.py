@@ -70,11 +70,14 @@ class OutOfStock(StockError):
 
 @dataclass(frozen=True)
 class DemandLine:
-    """One line to reserve: `line` is the caller's reference (e.g. an order line id)."""
+    """One line to reserve: `line` is the caller's reference (e.g. an order line id).
+    `may_wait`: with `reserve(backorder_since=…)`, whether this line's missing units may wait
+    for stock (the customer chose so) or must refuse the whole demand."""
 
     line: str
     sku_id: int
     quantity: int
+    may_wait: bool = True
 
 
 @dataclass
@@ -360,7 +363,8 @@ def reserve(
 
     All or nothing (INV-3): if any line is short, `OutOfStock` lists the shortages and nothing
     is reserved. With `backorder_since` (when the order was paid), what is there is reserved
-    and the missing units become backorders that arriving stock fills, oldest first (INV-5).
+    and the missing units of the lines that `may_wait` become backorders that arriving stock
+    fills, oldest first (INV-5); a short line that may not wait still refuses it all.
 
     Locks every sellable stock row of the SKUs (in pk order) before deciding, so two buyers
     of the last unit are served one after the other and the second is refused.
@@ -380,8 +384,14 @@ def reserve(
             for sku_id, units in wanted.items()
             if pool.total(sku_id) < units
         ]
-        if shortages and backorder_since is None:
-            raise OutOfStock(shortages)
+        refused = [
+            shortage
+            for shortage in shortages
+            if backorder_since is None
+            or not all(line.may_wait for line in lines if line.sku_id == shortage.sku_id)
+        ]
+        if refused:
+            raise OutOfStock(refused)
 
         order = pool.warehouse_order(province, wanted)
         reservation = Reservation(group=group)

@@ -88,6 +88,8 @@ class LineRequest:
     quantity: int
     unit_price: Decimal | None = None
     discount: Decimal = Decimal("0.00")
+    # With `allow_backorder`: whether this line's missing units may wait for stock (INV-5).
+    may_wait: bool = True
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,10 @@ def create_order(
         )
         if any(line.pk is None for line in order_lines):  # SQLite < 3.35 cannot return ids
             order_lines = list(order.lines.order_by("id"))
-        _reserve_stock(order, order_lines, skus, allow_backorder=allow_backorder, actor=customer)
+        waits = {line.sku_id: line.may_wait for line in lines}
+        _reserve_stock(
+            order, order_lines, skus, waits, allow_backorder=allow_backorder, actor=customer
+        )
         # Last: the day's counter row stays locked until commit.
         (order.number,) = allocate_order_numbers(1)
         Order.objects.filter(pk=order.pk).update(number=order.number)
@@ -222,12 +227,16 @@ def create_order(
     return order
 
 
-def _reserve_stock(order: Order, order_lines, skus, *, allow_backorder: bool, actor) -> None:
+def _reserve_stock(
+    order: Order, order_lines, skus, waits: dict[int, bool], *, allow_backorder: bool, actor
+) -> None:
     try:
         inventory_services.reserve(
             group=stock_group(order.pk),
             lines=[
-                inventory_services.DemandLine(stock_line(line.pk), line.sku_id, line.quantity)
+                inventory_services.DemandLine(
+                    stock_line(line.pk), line.sku_id, line.quantity, waits[line.sku_id]
+                )
                 for line in order_lines
             ],
             province=order.province,

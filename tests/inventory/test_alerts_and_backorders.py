@@ -211,3 +211,21 @@ def test_alert_raised_while_the_broker_is_down_is_sent_by_the_dispatcher(
     assert tasks.dispatch_stock_alerts() == 0
     assert tasks.notify_stock_alert(alert_id=alert.pk) == 0  # a late duplicate sends nothing
     assert len(mailoutbox) == 1
+
+
+def test_a_short_line_that_may_not_wait_refuses_the_demand_even_with_backorders_allowed():
+    waits, must_not = stock_sku(1), stock_sku(1)
+
+    with pytest.raises(OutOfStock) as refused:
+        services.reserve(
+            group="mixed",
+            lines=[
+                DemandLine("mixed:1", waits.pk, 3, may_wait=True),
+                DemandLine("mixed:2", must_not.pk, 2, may_wait=False),
+            ],
+            backorder_since=timezone.now(),
+        )
+
+    assert [shortage.sku_id for shortage in refused.value.shortages] == [must_not.pk]
+    assert not Backorder.objects.exists()
+    assert availability(sku_ids=[waits.pk, must_not.pk]) == {waits.pk: 1, must_not.pk: 1}
