@@ -43,6 +43,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.complete_order",
         "orders.change_order_address",
         "orders.record_cash_payment",
+        "orders.release_held_order",
         "inventory.view_stock",
         "inventory.view_stockmovement",
         "payments.view_payment",

@@ -119,3 +119,13 @@ class CashCollectedForm(forms.Form):
     reference = forms.CharField(
         label=_("Receipt or remittance number"), max_length=64, required=False
     )
+
+
+class ReleaseHeldOrderForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What was checked"),
+        max_length=500,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("e.g. called the customer, amount confirmed")}
+        ),
+    )

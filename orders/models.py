@@ -127,6 +127,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
             ("view_sales_figures", _("Can see sales figures")),
             ("change_order_address", _("Can change the shipping address of any order")),
             ("record_cash_payment", _("Can record cash collected on delivery")),
+            ("release_held_order", _("Can release an order held for review")),
         ]
         indexes = [
             models.Index(fields=["state", "created_at"], name="order_state_created"),
@@ -184,6 +185,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
         """Once the warehouse has started, only an agent may change or stop the order (ORD-7)."""
         return self.state not in (OrderState.PENDING_PAYMENT, OrderState.PAID)
 
+    def is_not_held(self) -> bool:
+        return not self.needs_review
+
+    def nothing_paid(self) -> bool:
+        return self.paid_at is None
+
     def awaits_cash(self) -> bool:
         """A cash-on-delivery order whose cash has not been recorded yet."""
         return (
@@ -217,6 +224,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=OrderState.PAID,
         target=OrderState.PICKED,
+        conditions=[is_not_held],
         permission="orders.pick_order",
     )
     def pick(self) -> None:
@@ -248,6 +256,17 @@ class Order(ConcurrentTransitionMixin, models.Model):
     )
     def cancel(self) -> None:
         """Cancelled before payment: by the customer, an agent, or the payment deadline."""
+
+    @transition(
+        field=state,
+        source=OrderState.PAID,
+        target=OrderState.CANCELLED,
+        conditions=[is_cash_on_delivery, nothing_paid],
+        permission=_is_customer_or_has("orders.cancel_order"),
+    )
+    def cancel_cash_on_delivery(self) -> None:
+        """A cash-on-delivery order the warehouse has not started: nothing was paid, so its
+        customer may still cancel it, as an unpaid online order (ORD-7)."""
 
     @transition(
         field=state,
@@ -305,6 +324,7 @@ class OrderEventKind(models.TextChoices):
     CASH_COLLECTED = "cash_collected", _("Cash collected on delivery")
     ADDRESS_CHANGED = "address_changed", _("Shipping address changed")
     FLAGGED = "flagged", _("Flagged for review")
+    RELEASED = "released", _("Released after review")
     PICKED = "picked", _("Picked")
     SHIPPED = "shipped", _("Shipped")
     COMPLETED = "completed", _("Completed")

@@ -275,6 +275,15 @@ def _apply_transition(
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         method = getattr(order, transition_name)
+        if (
+            not can_proceed(method)
+            and order.needs_review
+            and can_proceed(method, check_conditions=False)
+        ):
+            raise OrderActionNotAllowed(
+                _("Order %(number)s is held for review: %(reason)s")
+                % {"number": order.number, "reason": order.review_reason}
+            )
         if not can_proceed(method):
             raise OrderActionNotAllowed(
                 _("Order %(number)s is “%(state)s”: “%(action)s” is not possible now.")
@@ -368,6 +377,36 @@ def flag_for_review(*, order_id: int, reason: str, actor=None, details: dict | N
         )
 
 
+def release_held_order(*, order_id: int, actor, reason: str) -> Order:
+    """An agent checked an order held for review and lets it go on (ORD-6): the flag is
+    cleared and the reason kept in the timeline. Cancelling it instead is `cancel_order`."""
+    if not reason.strip():
+        raise OrderActionNotAllowed(_("Say why the order may go on."))
+    if not actor.has_perm("orders.release_held_order"):
+        raise OrderActionNotAllowed(_("You are not allowed to do this to this order."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if not order.needs_review:
+            raise OrderActionNotAllowed(
+                _("Order %(number)s is not held for review.") % {"number": order.number}
+            )
+        held_for = order.review_reason
+        order.needs_review = False
+        order.review_reason = ""
+        order.save(update_fields=["needs_review", "review_reason", "updated_at"])
+        OrderEvent.objects.create(
+            order=order,
+            created_at=timezone.now(),
+            actor=actor,
+            kind=OrderEventKind.RELEASED,
+            from_state=order.state,
+            to_state=order.state,
+            reason=reason.strip()[:500],
+            details={"held_for": held_for},
+        )
+    return order
+
+
 def record_cash_on_delivery(*, order_id: int, amount: Decimal, actor, reference: str = "") -> Order:
     """The carrier collected the cash of a cash-on-delivery order (ORD-4).
 
@@ -450,6 +489,16 @@ def change_address(*, order_id: int, address: ShippingAddress, actor, reason: st
             )
         if is_agent and not is_owner and not reason.strip():
             raise OrderActionNotAllowed(_("Say why the address is changed."))
+        if address.province != order.province and not is_agent:
+            # The province decided the shipping fee and the warehouse holding the stock.
+            raise OrderActionNotAllowed(
+                _(
+                    "The delivery province decides the shipping fee and the warehouse, so it "
+                    "cannot change after ordering. To send the order to %(province)s, cancel "
+                    "it and order again, or ask customer service."
+                )
+                % {"province": address.province}
+            )
         before = {field: getattr(order, field) for field in ADDRESS_FIELDS}
         after = vars(address)
         if before == after:
@@ -550,17 +599,26 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
     with transaction.atomic():
         order = (
             Order.objects.select_for_update()
-            .only("state", "number", "customer_id")
+            .only("state", "number", "customer_id", "payment_method", "paid_at")
             .get(pk=order_id)
         )
-        paid = order.state in (OrderState.PAID, OrderState.PICKED)
-        if paid and actor is not None and actor.pk == order.customer_id:
+        if order.state == OrderState.PENDING_PAYMENT:
+            name = "cancel"
+        elif order.state == OrderState.PAID and can_proceed(order.cancel_cash_on_delivery):
+            name = "cancel_cash_on_delivery"  # nothing paid, the warehouse not started
+        else:
+            name = "cancel_after_payment"
+        if (
+            name == "cancel_after_payment"
+            and actor is not None
+            and actor.pk == order.customer_id
+            and order.state in (OrderState.PAID, OrderState.PICKED)
+        ):
             # ORD-7: once paid, the warehouse may have started; only an agent can stop it.
             raise OrderActionNotAllowed(
                 _("Order %(number)s is already paid; please ask customer service to cancel it.")
                 % {"number": order.number}
             )
-        name = "cancel_after_payment" if paid else "cancel"
 
         def stamp(order: Order) -> None:
             order.cancelled_at = timezone.now()

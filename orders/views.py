@@ -28,6 +28,7 @@ from .forms import (
     CashCollectedForm,
     GuestLookupForm,
     MyOrdersFilterForm,
+    ReleaseHeldOrderForm,
     StaffOrderFilterForm,
     normalize_phone,
 )
@@ -86,7 +87,7 @@ def my_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _own_order(request, number)
     context = _detail_context(order)
     context.update(
-        can_cancel=can_proceed(order.cancel),
+        can_cancel=can_proceed(order.cancel) or can_proceed(order.cancel_cash_on_delivery),
         can_confirm=can_proceed(order.complete),
         can_change_address=not order.warehouse_started(),
     )
@@ -241,8 +242,11 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
         raise Http404 from None
     # Offered where a transition allows it; the service still decides.
     can_cancel = request.user.has_perm("orders.cancel_order") and (
-        can_proceed(order.cancel) or can_proceed(order.cancel_after_payment)
+        can_proceed(order.cancel)
+        or can_proceed(order.cancel_cash_on_delivery)
+        or can_proceed(order.cancel_after_payment)
     )
+    can_release = order.needs_review and request.user.has_perm("orders.release_held_order")
     stock = inventory_selectors.demand_stock(group=services.stock_group(order.pk))
     lines = [(line, stock.get(services.stock_line(line.pk))) for line in order.lines.all()]
     can_record_cash = (
@@ -257,6 +261,7 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "order": order,
             "lines": lines,
             "cancel_form": CancelOrderForm() if can_cancel else None,
+            "release_form": ReleaseHeldOrderForm() if can_release else None,
             "cash_form": (
                 CashCollectedForm(initial={"amount": order.total_amount})
                 if can_record_cash
@@ -264,6 +269,27 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
             ),
         },
     )
+
+
+@role_required(Role.SERVICE)
+@require_POST
+def staff_order_release(request: HttpRequest, number: str) -> HttpResponse:
+    order = Order.objects.filter(number=number).only("pk").first()
+    if order is None:
+        raise Http404
+    form = ReleaseHeldOrderForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the order may go on."))
+        return redirect("staff_orders:detail", number=number)
+    try:
+        services.release_held_order(
+            order_id=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Order %(number)s is released.") % {"number": number})
+    return redirect("staff_orders:detail", number=number)
 
 
 @role_required(Role.SERVICE)

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from inventory.selectors import availability
 from orders import services
 from orders.models import OrderEventKind, OrderState, PaymentMethod
 from tests.factories import UserFactory, make_order
@@ -95,3 +96,31 @@ def test_only_service_may_record_cash():
     assert response.status_code == 403
     order.refresh_from_db()
     assert order.paid_at is None
+
+
+def test_the_customer_may_cancel_a_cash_on_delivery_order_before_the_warehouse_starts(client):
+    order = make_order(payment_method=COD, state=OrderState.PAID)
+    client.force_login(order.customer)
+    assert (
+        "Yes, cancel the order" in client.get(f"/account/orders/{order.number}/").content.decode()
+    )
+
+    client.post(f"/account/orders/{order.number}/cancel/")
+
+    order.refresh_from_db()
+    assert order.state == OrderState.CANCELLED
+    sku_id = order.lines.get().sku_id
+    assert availability(sku_ids=[sku_id]) == {sku_id: 1}  # the unit is back
+
+
+def test_once_picked_a_cash_on_delivery_order_is_the_agents_to_cancel(client):
+    order = make_order(payment_method=COD, state=OrderState.PICKED)
+
+    with pytest.raises(services.OrderActionNotAllowed, match="customer service"):
+        services.cancel_order(order_id=order.pk, actor=order.customer, reason="changed my mind")
+
+    services.cancel_order(
+        order_id=order.pk, actor=UserFactory(role="service"), reason="customer called"
+    )
+    order.refresh_from_db()
+    assert order.state == OrderState.CANCELLED

@@ -277,6 +277,17 @@ SHANGHAI = {
 }
 
 
+BINJIANG = {  # 浙江省 杭州市 滨江区: another address in the order's province
+    "address-recipient_name": "李娜",
+    "address-recipient_phone": "+86 139 1234 5678",
+    "address-province": "33",
+    "address-city": "3301",
+    "address-district": "330108",
+    "address-address_line": "江南大道 100 号 20 楼",
+    "address-postcode": "310051",
+}
+
+
 SHANGHAI_CODES = {  # what addresses.services.create_address takes
     "province_code": "31",
     "city_code": "3101",
@@ -295,16 +306,28 @@ def test_customer_changes_the_address_before_the_warehouse_starts(client, state)
     client.force_login(order.customer)
     assert _address_url(order) in client.get(_detail(order)).content.decode()
 
-    response = client.post(_address_url(order), SHANGHAI, follow=True)
+    response = client.post(_address_url(order), BINJIANG, follow=True)
 
     order.refresh_from_db()
-    assert (order.province, order.city, order.district) == ("上海市", "上海市", "浦东新区")
+    assert (order.province, order.city, order.district) == ("浙江省", "杭州市", "滨江区")
     assert order.recipient_name == "李娜"
     assert order.recipient_phone == "13912345678"
-    assert order.address_line == "世纪大道 100 号 20 楼"
+    assert order.address_line == "江南大道 100 号 20 楼"
     html = response.content.decode()
     assert "will be delivered to the new address" in html
     assert "Delivery address changed" in html
+
+
+def test_a_customer_cannot_move_the_order_to_another_province(client):
+    """The province set the shipping fee and the warehouse holding the stock."""
+    order = make_order(state=OrderState.PAID)
+    client.force_login(order.customer)
+
+    response = client.post(_address_url(order), SHANGHAI, follow=True)
+
+    assert "cannot change after ordering" in response.content.decode()
+    order.refresh_from_db()
+    assert order.province == "浙江省"
 
 
 def test_address_form_is_prefilled_with_the_orders_address(client):
@@ -341,11 +364,11 @@ def test_customer_picks_a_saved_address(client):
         data={
             "recipient_name": "王芳",
             "recipient_phone": "13700001111",
-            "province_code": "31",
-            "city_code": "3101",
-            "district_code": "310115",
+            "province_code": "33",
+            "city_code": "3301",
+            "district_code": "330108",
             "address_line": "张杨路 500 号",
-            "postcode": "200122",
+            "postcode": "310051",
             "label": "Office",
         },
     )
