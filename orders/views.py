@@ -1,11 +1,9 @@
 import hmac
 from urllib.parse import urlencode
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +17,8 @@ from accounts.roles import Role
 from addresses import selectors as address_selectors
 from addresses.forms import AddressFieldsForm
 from core.errors import DomainError
+from core.http import client_ip
+from core.throttle import take_try
 from inventory import selectors as inventory_selectors
 
 from . import access, selectors, services
@@ -125,18 +125,16 @@ def my_order_confirm_receipt(request: HttpRequest, number: str) -> HttpResponse:
 
 
 # --- Guest order lookup (ORD-9, SEC-2) ---------------------------------------------------------
-def _take_lookup_try(request: HttpRequest) -> bool:
-    """Count one look-up try from this client; False once it is over the limit for the
-    window. The window starts at the client's first try."""
-    key = f"orders:lookup-tries:{get_client_ip_address(request) or 'unknown'}"
+def _take_lookup_try(request: HttpRequest, number: str = "") -> bool:
+    """Count one look-up try from this client, and of this order number when given; False
+    once either is over the limit for the window. Per number too, so that many addresses
+    cannot together try every phone for one order."""
     window = settings.ORDER_LOOKUP_WINDOW_SECONDS
-    cache.add(key, 0, timeout=window)
-    try:
-        tries = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        tries = 1
-    return tries <= settings.ORDER_LOOKUP_MAX_TRIES
+    if number:
+        limit = settings.ORDER_LOOKUP_MAX_TRIES_PER_ORDER
+        return take_try("order-lookup-number", number, limit=limit, window=window)
+    limit = settings.ORDER_LOOKUP_MAX_TRIES
+    return take_try("order-lookup", client_ip(request), limit=limit, window=window)
 
 
 def _matching_order(*, number: str, phone: str) -> Order | None:
@@ -158,6 +156,9 @@ def guest_lookup(request: HttpRequest) -> HttpResponse:
         minutes = max(1, round(settings.ORDER_LOOKUP_WINDOW_SECONDS / 60))
         return render(request, "orders/lookup_throttled.html", {"minutes": minutes}, status=429)
     form = GuestLookupForm(request.POST)
+    if form.is_valid() and not _take_lookup_try(request, form.cleaned_data["number"]):
+        minutes = max(1, round(settings.ORDER_LOOKUP_WINDOW_SECONDS / 60))
+        return render(request, "orders/lookup_throttled.html", {"minutes": minutes}, status=429)
     if form.is_valid():
         order = _matching_order(
             number=form.cleaned_data["number"], phone=form.cleaned_data["phone"]

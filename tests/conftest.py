@@ -59,3 +59,12 @@ def _static_root_exists():
     from django.conf import settings
 
     os.makedirs(settings.STATIC_ROOT, exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache, which outlives a test's transaction."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -147,6 +147,10 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The client's address behind our own proxies (X-Forwarded-For), for the lockout and throttles.
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
+# Reverse proxies in front of the web server that append to X-Forwarded-For (0: none).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -180,6 +184,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get(
     "REDIS_URL", "filesystem://"
 )
@@ -216,6 +221,20 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Cache ----------------------------------------------------------------------------------
+# Shared by every process of the shop (throttles count across gunicorn workers): Redis when
+# there is one, else files under VAR_DIR.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    )
+}
+
 # --- Shop -----------------------------------------------------------------------------------
 SHOP_NAME = os.environ.get("SHOP_NAME", "Shop")
 # Seconds after which the worker counts as silent on /healthz (informational).
@@ -239,6 +258,8 @@ PAYMENT_NOTIFICATION_MAX_AGE = env_int("PAYMENT_NOTIFICATION_MAX_AGE", 300)
 # Guest order lookup (ORD-9): at most this many tries per client address per window.
 ORDER_LOOKUP_MAX_TRIES = env_int("ORDER_LOOKUP_MAX_TRIES", 10)
 ORDER_LOOKUP_WINDOW_SECONDS = env_int("ORDER_LOOKUP_WINDOW_SECONDS", 900)
+# …and at most this many per order number, from all addresses together.
+ORDER_LOOKUP_MAX_TRIES_PER_ORDER = env_int("ORDER_LOOKUP_MAX_TRIES_PER_ORDER", 20)
 
 LOGGING = {
     "version": 1,

@@ -22,10 +22,9 @@ if PAYMENT_GATEWAY == "sandbox" and not env_bool("ALLOW_SANDBOX_GATEWAY", False)
     )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Behind N reverse proxies, login throttling must key on the client's address from
-# X-Forwarded-For, not on the proxy's (else one attacker locks every customer out).
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Behind N reverse proxies, login throttling and the lookup throttle must key on the client's
+# address from X-Forwarded-For, not on the proxy's (else one attacker locks everyone out).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 # /healthz is probed over plain HTTP inside the private network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

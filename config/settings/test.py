@@ -15,6 +15,8 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.locme
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 AXES_ENABLED = False
+# Each test process its own cache; tests that count tries clear it first.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LANGUAGE_CODE = "en"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

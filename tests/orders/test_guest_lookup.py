@@ -142,6 +142,31 @@ def test_the_limit_is_per_client_address(client, settings):
     assert response.status_code == 302
 
 
+def test_one_order_number_is_limited_across_addresses(client, settings):
+    settings.ORDER_LOOKUP_MAX_TRIES_PER_ORDER = 3
+    order = _guest_order()
+    for n in range(3):
+        _look_up(client, order.number, "13900000000", REMOTE_ADDR=f"203.0.113.{n}")
+
+    response = _look_up(client, order.number, PHONE, REMOTE_ADDR="203.0.113.99")
+
+    assert response.status_code == 429
+    assert client.get(_guest_page(order)).status_code == 404
+
+
+def test_behind_the_proxy_the_limit_follows_the_forwarded_client(client, settings):
+    settings.ORDER_LOOKUP_MAX_TRIES = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+    order = _guest_order()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    _look_up(client, order.number, "13900000000", HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+
+    # Another customer behind the same proxy is not locked out by the first one's tries.
+    response = _look_up(client, order.number, PHONE, HTTP_X_FORWARDED_FOR="203.0.113.6", **proxy)
+
+    assert response.status_code == 302
+
+
 def test_the_limit_resets_after_the_window(client, settings):
     settings.ORDER_LOOKUP_MAX_TRIES = 1
     order = _guest_order()
