@@ -1,9 +1,11 @@
 """Which cart a request works on: the customer's stored cart, or the guest's, found through a
 token in the session. At login the guest's cart joins the customer's (`merge_at_login`)."""
 
+from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from . import services
 from .models import Cart
@@ -33,5 +35,16 @@ def merge_at_login(sender, request, user, **kwargs) -> None:
     if not token:
         return
     guest_cart = Cart.objects.filter(token=token, customer__isnull=True).first()
-    if guest_cart is not None:
-        services.merge_carts(guest_cart=guest_cart, customer=user)
+    if guest_cart is None:
+        return
+    dropped = services.merge_carts(guest_cart=guest_cart, customer=user)
+    if dropped:
+        messages.warning(
+            request,
+            ngettext(
+                "Your cart was full: %(count)d item from before you logged in was not added.",
+                "Your cart was full: %(count)d items from before you logged in were not added.",
+                dropped,
+            )
+            % {"count": dropped},
+        )

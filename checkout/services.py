@@ -7,7 +7,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from catalog.models import SKU
@@ -87,6 +87,9 @@ def add_to_cart(*, cart: Cart, sku_id: int, quantity: int) -> CartLine:
 def set_quantity(*, cart: Cart, sku_id: int, quantity: int) -> None:
     """Change a line's quantity; 0 removes it."""
     with transaction.atomic():
+        # The cart first, as place_order and add_to_cart lock it: an edit in another tab
+        # waits for a checkout in progress instead of being lost by it.
+        Cart.objects.select_for_update().filter(pk=cart.pk).first()
         line = CartLine.objects.select_for_update().filter(cart=cart, sku_id=sku_id).first()
         if line is None:
             raise CartError(_("This item is not in your cart."))
@@ -105,13 +108,16 @@ def set_quantity(*, cart: Cart, sku_id: int, quantity: int) -> None:
         line.save(update_fields=["quantity"])
 
 
-def merge_carts(*, guest_cart: Cart, customer) -> Cart:
+def merge_carts(*, guest_cart: Cart, customer) -> int:
     """At login the guest's lines join the customer's cart; a SKU in both keeps the larger
-    quantity (the guest did not mean to double it)."""
+    quantity (the guest did not mean to double it) and the guest's choice to wait for stock.
+    Returns how many guest lines did not fit in the cart (MAX_CART_LINES)."""
+    dropped = 0
     with transaction.atomic():
-        cart, _created = Cart.objects.select_for_update().get_or_create(customer=customer)
-        if guest_cart.pk == cart.pk:
-            return cart
+        cart, _created = Cart.objects.get_or_create(customer=customer)
+        list(
+            Cart.objects.select_for_update().filter(pk__in=[cart.pk, guest_cart.pk]).order_by("pk")
+        )
         mine = {line.sku_id: line for line in cart.lines.all()}
         for line in guest_cart.lines.all():
             kept = mine.get(line.sku_id)
@@ -120,22 +126,30 @@ def merge_carts(*, guest_cart: Cart, customer) -> Cart:
                     line.cart = cart
                     line.save(update_fields=["cart"])
                     mine[line.sku_id] = line
+                else:
+                    dropped += 1
             elif line.quantity > kept.quantity:
                 kept.quantity = line.quantity
-                kept.save(update_fields=["quantity"])
+                kept.wait_for_stock = kept.wait_for_stock or line.wait_for_stock
+                kept.save(update_fields=["quantity", "wait_for_stock"])
         guest_cart.delete()
-    return cart
+    return dropped
 
 
 def set_waiting(*, cart: Cart, sku_id: int, wait: bool) -> None:
     """The customer's choice for a short line (INV-5): order it anyway and have the missing
     units sent when stock arrives, or not. Only offered, and only kept, while it is short."""
     with transaction.atomic():
+        Cart.objects.select_for_update().filter(pk=cart.pk).first()
         line = CartLine.objects.select_for_update().filter(cart=cart, sku_id=sku_id).first()
         if line is None:
             raise CartError(_("This item is not in your cart."))
         if wait:
-            _sellable_sku(sku_id)
+            sku = _sellable_sku(sku_id)
+            if inventory_selectors.availability(sku_ids=[sku_id])[sku_id] >= line.quantity:
+                raise CartError(
+                    _("%(item)s is in stock: there is nothing to wait for.") % {"item": sku}
+                )
         line.wait_for_stock = wait
         line.save(update_fields=["wait_for_stock"])
 
@@ -152,10 +166,10 @@ def cart_items(cart: Cart | None) -> list[pricing.CartItem]:
 
 
 # --- checkout ---------------------------------------------------------------------------------
-def _send_confirmation(order_id: int) -> None:
+def _send_confirmation(order_id: int, language: str) -> None:
     from .tasks import send_order_confirmation
 
-    send_order_confirmation.delay(order_id)
+    send_order_confirmation.delay(order_id, language)
 
 
 def place_order(
@@ -235,7 +249,11 @@ def place_order(
             if payment_method == PaymentMethod.CASH_ON_DELIVERY:
                 order = order_services.accept_cash_on_delivery(order_id=order.pk)
             cart.lines.all().delete()
-            transaction.on_commit(partial(_send_confirmation, order.pk))
+            # Robust: a broker that is down must not turn a placed order into an error page.
+            transaction.on_commit(
+                partial(_send_confirmation, order.pk, translation.get_language() or ""),
+                robust=True,
+            )
     except IntegrityError:
         # Two submits of one page at once: the other one committed first.
         existing = Order.objects.filter(checkout_token=checkout_token).first()

@@ -1,10 +1,10 @@
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,7 +13,10 @@ from addresses import selectors as address_selectors
 from addresses import services as address_services
 from addresses.forms import AddressFieldsForm
 from core.errors import DomainError
+from core.http import client_ip, safe_next
+from core.throttle import take_try
 from orders import access as order_access
+from payments import selectors as payment_selectors
 
 from . import pricing, services
 from .cart import current_cart
@@ -37,12 +40,7 @@ def cart(request: HttpRequest) -> HttpResponse:
 
 
 def _back_to(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return safe_next(request) or fallback
 
 
 @require_POST
@@ -182,9 +180,18 @@ def checkout(request: HttpRequest) -> HttpResponse:
     data = request.POST.copy()
     if email:
         data["contact_email"] = email  # a customer's orders go to their account's address
+    coupon = data.get("coupon_code", "").strip().upper()
+    if coupon and not take_try(
+        "coupon-code",
+        client_ip(request),
+        limit=settings.COUPON_TRIES_PER_WINDOW,
+        window=settings.COUPON_TRIES_WINDOW_SECONDS,
+    ):
+        # Codes are not to be guessed one after another; the rest of the page still works.
+        messages.error(request, _("Too many coupon codes tried. Please wait a few minutes."))
+        data["coupon_code"] = coupon = ""
     form = CheckoutForm(data, addresses=addresses)
     address_form = AddressFieldsForm(data, prefix="address")
-    coupon = data.get("coupon_code", "").strip().upper()
     province = _province_of(form, address_form)
 
     if data.get("action") != "place":  # "apply": price again with the coupon and address
@@ -236,6 +243,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return _render_checkout(request, form, address_form, quote, status=409)
 
     order = placed.order
+    if placed.repeated and not order_access.viewable_orders(request).filter(pk=order.pk).exists():
+        # The page's token belongs to an order this visitor did not place.
+        messages.error(request, _("This checkout page has expired. Please check out again."))
+        return redirect("checkout:cart")
     if not _is_customer(request):
         order_access.grant_guest_access(request, order.number)
     elif (
@@ -263,4 +274,8 @@ def _already_saved(customer, address) -> bool:
 @require_GET
 def placed(request: HttpRequest, number: str) -> HttpResponse:
     order = order_access.get_order_for_viewer(request, number)
-    return render(request, "checkout/placed.html", {"order": order})
+    return render(
+        request,
+        "checkout/placed.html",
+        {"order": order, "can_pay": payment_selectors.can_pay_online(order)},
+    )

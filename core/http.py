@@ -1,7 +1,8 @@
-"""Who is asking: the client's address behind the shop's own reverse proxies."""
+"""Reading requests: the client's address behind our own proxies, a safe `next` URL."""
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -19,3 +20,14 @@ def client_ip(request: HttpRequest) -> str:
         if forwarded:
             return forwarded[-min(proxies, len(forwarded))]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def safe_next(request: HttpRequest) -> str:
+    """The `next` URL of the request (form field or query) if it is one of this site's,
+    else "": never an open redirect."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""

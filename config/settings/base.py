@@ -260,6 +260,9 @@ ORDER_LOOKUP_MAX_TRIES = env_int("ORDER_LOOKUP_MAX_TRIES", 10)
 ORDER_LOOKUP_WINDOW_SECONDS = env_int("ORDER_LOOKUP_WINDOW_SECONDS", 900)
 # …and at most this many per order number, from all addresses together.
 ORDER_LOOKUP_MAX_TRIES_PER_ORDER = env_int("ORDER_LOOKUP_MAX_TRIES_PER_ORDER", 20)
+# Coupon codes tried at checkout per client address per window (codes are not to be guessed).
+COUPON_TRIES_PER_WINDOW = env_int("COUPON_TRIES_PER_WINDOW", 20)
+COUPON_TRIES_WINDOW_SECONDS = env_int("COUPON_TRIES_WINDOW_SECONDS", 900)
 
 LOGGING = {
     "version": 1,

@@ -307,3 +307,43 @@ def _other_order() -> Order:
     from tests.factories import make_order
 
     return make_order()
+
+
+def test_coupon_codes_cannot_be_guessed_one_after_another(client, customer, settings):
+    settings.COUPON_TRIES_PER_WINDOW = 3
+    fill_cart(client, (stock_sku(5), 1))
+    page = checkout_page(client)
+    for code in ("AAAA", "BBBB", "CCCC"):
+        assert "Too many" not in apply(client, page, coupon_code=code).content.decode()
+
+    html = apply(client, page, coupon_code="DDDD").content.decode()
+
+    assert "Too many coupon codes tried" in html
+
+
+def test_a_token_of_someone_elses_order_places_nothing_and_shows_nothing(client, customer):
+    other = Client()
+    other.force_login(UserFactory(role="customer"))
+    fill_cart(other, (stock_sku(5), 1))
+    their_page = checkout_page(other)
+    submit(other, their_page)
+    fill_cart(client, (stock_sku(5), 1))
+    mine = checkout_page(client)
+
+    response = submit(client, {**mine, "checkout_token": their_page["checkout_token"]})
+
+    assert response.status_code == 302 and response.url == "/cart/"
+    assert Order.objects.count() == 1
+    assert CartLine.objects.filter(cart__customer=customer).exists()
+
+
+def test_a_guest_gets_the_confirmation_in_the_language_they_shopped_in(
+    client, django_capture_on_commit_callbacks
+):
+    client.cookies["django_language"] = "zh-hans"
+    fill_cart(client, (stock_sku(5), 1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(client, checkout_page(client), contact_email="guest@example.com")
+
+    assert "订单" in mail.outbox[0].subject

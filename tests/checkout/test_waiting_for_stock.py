@@ -108,3 +108,13 @@ def test_dont_wait_takes_the_choice_back(client, customer):
 
     assert not CartLine.objects.get(sku=sku).wait_for_stock
     assert "Order all and wait for stock" in client.get("/cart/").content.decode()
+
+
+def test_an_item_in_stock_has_nothing_to_wait_for(client, customer):
+    sku = stock_sku(5)
+    client.post("/cart/add/", {"sku": sku.pk, "quantity": 2})
+
+    response = client.post(f"/cart/lines/{sku.pk}/wait/", {"wait": "1"}, follow=True)
+
+    assert "nothing to wait for" in response.content.decode()
+    assert not CartLine.objects.get(sku=sku).wait_for_stock
