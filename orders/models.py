@@ -185,6 +185,15 @@ class Order(ConcurrentTransitionMixin, models.Model):
         """Once the warehouse has started, only an agent may change or stop the order (ORD-7)."""
         return self.state not in (OrderState.PENDING_PAYMENT, OrderState.PAID)
 
+    def awaits_online_payment(self) -> bool:
+        """Whether paying online makes sense now: a prepaid order waiting for its money and
+        not held for review (ORD-4). The payment services still decide."""
+        return (
+            self.is_prepaid()
+            and self.state == OrderState.PENDING_PAYMENT
+            and not self.needs_review
+        )
+
     def is_not_held(self) -> bool:
         return not self.needs_review
 

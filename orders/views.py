@@ -71,11 +71,7 @@ def _detail_context(order: Order) -> dict:
         "order": order,
         "timeline": selectors.customer_timeline(order),
         "shipments": order.shipments.all(),
-        # Paying is offered while the order waits for an online payment, unless the shop holds
-        # it for a check (a payment that did not match, ORD-4).
-        "can_pay": order.state == OrderState.PENDING_PAYMENT
-        and order.is_prepaid()
-        and not order.needs_review,
+        "can_pay": order.awaits_online_payment(),
         "payment_failed": payment_failed,
         "under_review": order.needs_review and order.state != OrderState.CANCELLED,
     }
