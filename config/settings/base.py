@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.dispatch_stock_alerts",
         "schedule": timedelta(minutes=2),
     },
+    "purge-stale-guest-carts": {
+        "task": "checkout.tasks.purge_stale_guest_carts",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------------
