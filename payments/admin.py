@@ -18,7 +18,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "order", "gateway", "amount", "status", "created_at"]
+    list_display = [
+        "reference",
+        "order",
+        "gateway",
+        "amount",
+        "captured_amount",
+        "status",
+        "created_at",
+    ]
     list_filter = ["status", "gateway"]
     search_fields = ["reference", "gateway_txn_id", "order__number"]
     list_select_related = ["order"]

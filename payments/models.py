@@ -46,6 +46,9 @@ class Payment(models.Model):
     )
     gateway_txn_id = models.CharField(_("gateway transaction id"), max_length=100, blank=True)
     amount = models.DecimalField(_("amount"), **MONEY)
+    # What the gateway said it took, when it reported a success (it differs from `amount` for an
+    # AMOUNT_MISMATCH): the most a refund may send back.
+    captured_amount = models.DecimalField(_("amount taken"), null=True, blank=True, **MONEY)
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -87,6 +90,7 @@ class NotificationOutcome(models.TextChoices):
     DUPLICATE = "duplicate", _("Duplicate, nothing changed")
     PAID_TWICE = "paid_twice", _("A second payment, order flagged")
     FLAGGED = "flagged", _("Paid, but the order no longer awaited it: flagged")
+    AFTER_FAILURE = "after_failure", _("Succeeded after a failure: order paid and flagged")
     REJECTED_SIGNATURE = "rejected_signature", _("Refused: bad signature")
     REJECTED_STALE = "rejected_stale", _("Refused: too old or from the future")
     REJECTED_MALFORMED = "rejected_malformed", _("Refused: malformed")

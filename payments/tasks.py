@@ -1,4 +1,5 @@
-"""Background work of the sandbox gateway: its server-to-server notification (ORD-4)."""
+"""Background work: giving a cancelled order's money back (AFS-1), and the sandbox gateway's
+server-to-server notification (ORD-4)."""
 
 import logging
 import urllib.request
@@ -6,6 +7,7 @@ from urllib.error import HTTPError, URLError
 
 from celery import shared_task
 
+from . import services
 from .models import SandboxCharge, SandboxChargeStatus
 
 logger = logging.getLogger(__name__)
@@ -26,11 +28,27 @@ def post_notification(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 
 @shared_task(
+    autoretry_for=(services.RefundPending,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def refund_cancelled_order(order_id: int) -> int:
+    """Refund what was paid for a cancelled order; retried while the gateway cannot be
+    reached. Safe to run twice: each payment's cancellation refund has a fixed reference.
+    Returns how many refunds were asked of the gateway."""
+    return len(services.refund_cancelled_order(order_id=order_id))
+
+
+@shared_task(
     autoretry_for=(URLError, OSError),
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=5,
     acks_late=True,
+    reject_on_worker_lost=True,
 )
 def deliver_sandbox_notification(charge_id: int) -> int:
     """Tell the shop how a sandbox charge settled; retried with backoff while the shop cannot

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import Role
+from orders import services as order_services
 from orders.models import OrderEventKind, OrderState, PaymentMethod
 from payments import services, tasks
 from payments.gateways.sandbox import settle_charge
@@ -315,3 +316,18 @@ def test_csrf_is_enforced_on_pay_and_on_the_sandbox_page(
     assert deliveries[0][1] == 200
     order.refresh_from_db()
     assert order.state == OrderState.PAID
+
+
+def test_no_pay_again_button_for_an_order_held_for_review(
+    client, deliveries, django_capture_on_commit_callbacks
+):
+    order = make_order()
+    client.force_login(order.customer)
+    return_url = settle(client, start(client, order), "fail", django_capture_on_commit_callbacks)
+    order_services.flag_for_review(order_id=order.pk, reason="Address looks wrong")
+
+    html = client.get(return_url).content.decode()
+
+    assert "Payment failed" in html
+    assert reverse("payments:pay", args=[order.number]) not in html
+    assert "Pay again" not in html

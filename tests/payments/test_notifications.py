@@ -1,6 +1,7 @@
 """The gateway's notification: signed, fresh, idempotent; odd payments go to a person (ORD-4,
 SEC-3)."""
 
+import json
 import time
 from decimal import Decimal
 
@@ -247,3 +248,73 @@ def test_notify_url_is_absolute_and_known_to_the_gateway(order):
         "payments:return", args=["sandbox"]
     )
     assert url == reverse("payments:sandbox_pay", args=[charge.txn_id])
+
+
+def signed_padded(payment: Payment, *, padding: int, key_ok: bool = True, timestamp=None):
+    """A notification with an extra `note` field of `padding` characters."""
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    body = json.dumps(
+        {
+            "reference": payment.reference,
+            "txn_id": "SBXPADDED",
+            "amount": amount_str(payment.amount),
+            "status": "succeeded",
+            "sent_at": ts,
+            "note": "x" * padding,
+        }
+    )
+    signature = sign(f"{ts}.{body}") if key_ok else "0" * 64
+    return body.encode(), {"X-Sandbox-Timestamp": ts, "X-Sandbox-Signature": signature}
+
+
+def test_a_refused_notification_keeps_only_the_start_of_its_body(client, order):
+    payment = started(order)
+    body, headers = signed_padded(payment, padding=64_000, key_ok=False)
+
+    assert post_notification(client, body, headers).status_code == 400
+    stale = signed_padded(payment, padding=5_000, timestamp=1)
+    assert post_notification(client, *stale).status_code == 400
+
+    records = PaymentNotification.objects.order_by("id")
+    assert [record.outcome for record in records] == [
+        NotificationOutcome.REJECTED_SIGNATURE,
+        NotificationOutcome.REJECTED_STALE,
+    ]
+    assert [len(record.body) for record in records] == [1_000, 1_000]
+    assert records[0].body == body.decode()[:1_000]
+
+
+def test_a_valid_notification_keeps_its_whole_body(client, order):
+    payment = started(order)
+    body, headers = signed_padded(payment, padding=5_000)
+
+    assert post_notification(client, body, headers).status_code == 200
+
+    record = PaymentNotification.objects.get()
+    assert record.outcome == NotificationOutcome.APPLIED
+    assert record.body == body.decode()
+
+
+def test_success_after_a_failure_of_the_same_transaction_pays_and_flags_the_order(client, order):
+    payment = started(order)
+    post_notification(client, *paid_notification(payment, txn_id="SBXFLIP", status="failed"))
+    body, headers = paid_notification(payment, txn_id="SBXFLIP")
+
+    assert post_notification(client, body, headers).status_code == 200
+    assert post_notification(client, body, headers).status_code == 200  # and its replay
+
+    order.refresh_from_db()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert payment.captured_amount == Decimal("88.80")
+    assert order.state == OrderState.PAID
+    assert order.needs_review
+    assert "Success after failure" in order.review_reason and "SBXFLIP" in order.review_reason
+    assert order.events.filter(kind=OrderEventKind.PAID).count() == 1
+    assert order.events.filter(kind=OrderEventKind.FLAGGED).count() == 1
+    outcomes = list(PaymentNotification.objects.order_by("id").values_list("outcome", flat=True))
+    assert outcomes == [
+        NotificationOutcome.FAILED,
+        NotificationOutcome.AFTER_FAILURE,
+        NotificationOutcome.DUPLICATE,
+    ]
