@@ -13,9 +13,7 @@ def payment_for_return(*, gateway: str, reference: str) -> Payment | None:
 
 def can_pay_online(order: Order) -> bool:
     """Whether a "Pay" button makes sense; `start_payment` still decides."""
-    return (
-        order.is_prepaid() and order.state == OrderState.PENDING_PAYMENT and not order.needs_review
-    )
+    return order.awaits_online_payment()
 
 
 def return_status(payment: Payment) -> str:
