@@ -189,9 +189,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         """Whether paying online makes sense now: a prepaid order waiting for its money and
         not held for review (ORD-4). The payment services still decide."""
         return (
-            self.is_prepaid()
-            and self.state == OrderState.PENDING_PAYMENT
-            and not self.needs_review
+            self.is_prepaid() and self.state == OrderState.PENDING_PAYMENT and not self.needs_review
         )
 
     def is_not_held(self) -> bool:
@@ -334,6 +332,7 @@ class OrderEventKind(models.TextChoices):
     ADDRESS_CHANGED = "address_changed", _("Shipping address changed")
     FLAGGED = "flagged", _("Flagged for review")
     RELEASED = "released", _("Released after review")
+    REFUNDED = "refunded", _("Refunded")
     PICKED = "picked", _("Picked")
     SHIPPED = "shipped", _("Shipped")
     COMPLETED = "completed", _("Completed")

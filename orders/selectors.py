@@ -21,6 +21,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.templatetags.shop import money
+
 from .models import (
     Order,
     OrderEvent,
@@ -133,6 +135,7 @@ CUSTOMER_EVENT_TITLES = {
     OrderEventKind.SHIPPED: _("Handed to the carrier"),
     OrderEventKind.COMPLETED: _("Receipt confirmed"),
     OrderEventKind.CANCELLED: _("Order cancelled"),
+    OrderEventKind.RELEASED: _("Checked by the shop"),
 }
 
 
@@ -151,6 +154,8 @@ def customer_timeline(order: Order) -> list[TimelineEntry]:
     entries = []
     for event in order.events.all():
         title = CUSTOMER_EVENT_TITLES.get(event.kind)
+        if event.kind == OrderEventKind.REFUNDED:
+            title = _("Refunded %(amount)s") % {"amount": money(event.details.get("amount"))}
         if title is None:
             continue
         own = event.actor_id is not None and event.actor_id == order.customer_id

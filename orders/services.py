@@ -377,6 +377,24 @@ def flag_for_review(*, order_id: int, reason: str, actor=None, details: dict | N
         )
 
 
+def record_refund(
+    *, order_id: int, amount: Decimal, reference: str, actor=None, reason: str = ""
+) -> None:
+    """Money went back to the customer (the payments app calls this once per refund): the
+    timeline says how much and why (ORD-9, AFS-1). The state does not move."""
+    state = Order.objects.filter(pk=order_id).values_list("state", flat=True).get()
+    OrderEvent.objects.create(
+        order_id=order_id,
+        created_at=timezone.now(),
+        actor=actor,
+        kind=OrderEventKind.REFUNDED,
+        from_state=state,
+        to_state=state,
+        reason=reason[:500],
+        details={"amount": str(amount), "reference": reference},
+    )
+
+
 def release_held_order(*, order_id: int, actor, reason: str) -> Order:
     """An agent checked an order held for review and lets it go on (ORD-6): the flag is
     cleared and the reason kept in the timeline. Cancelling it instead is `cancel_order`."""

@@ -484,5 +484,23 @@ def _send_refund(refund: Refund) -> Refund:
     refund.gateway_refund_id = result.gateway_refund_id
     refund.detail = result.message[:300]
     refund.completed_at = timezone.now()
-    refund.save(update_fields=["status", "gateway_refund_id", "detail", "completed_at"])
+    with transaction.atomic():
+        # Conditional: of two workers sending the same refund, one records the answer (and
+        # the order's timeline entry); the gateway refunds once per reference anyway.
+        recorded = Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+            status=refund.status,
+            gateway_refund_id=refund.gateway_refund_id,
+            detail=refund.detail,
+            completed_at=refund.completed_at,
+        )
+        if recorded and refund.status == RefundStatus.SUCCEEDED:
+            order_services.record_refund(
+                order_id=payment.order_id,
+                amount=refund.amount,
+                reference=refund.reference,
+                actor=refund.actor,
+                reason=refund.reason,
+            )
+    if not recorded:
+        refund.refresh_from_db()
     return refund

@@ -90,3 +90,25 @@ def test_an_unpaid_attempt_cannot_be_refunded(agent):
         services.refund_payment(
             payment_id=payment.pk, amount=Decimal("1.00"), actor=agent, reason="x"
         )
+
+
+def test_a_refund_is_in_the_orders_timeline_once_and_the_customer_sees_it(client, paid, agent):
+    from orders.models import OrderEventKind
+
+    refund = services.refund_payment(
+        payment_id=paid.pk, amount=Decimal("30.00"), actor=agent, reason="Damaged box"
+    )
+    services.refund_payment(  # the same reference again: the same refund, no second entry
+        payment_id=paid.pk,
+        amount=Decimal("30.00"),
+        actor=agent,
+        reason="Damaged box",
+        reference=refund.reference,
+    )
+
+    order = paid.order
+    event = order.events.get(kind=OrderEventKind.REFUNDED)
+    assert event.details == {"amount": "30.00", "reference": refund.reference}
+    client.force_login(order.customer)
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
+    assert "Refunded ¥30.00" in page
