@@ -268,72 +268,71 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-@role_required(Role.SERVICE)
-@require_POST
-def staff_order_release(request: HttpRequest, number: str) -> HttpResponse:
+def _staff_action(request, number: str, form_class, invalid: str, act, done: str):
+    """One staff action on an order's page: check the form, run the service, say what
+    happened (its refusal in the user's words), back to the order."""
     order = Order.objects.filter(number=number).only("pk").first()
     if order is None:
         raise Http404
-    form = ReleaseHeldOrderForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Say why the order may go on."))
-        return redirect("staff_orders:detail", number=number)
-    try:
-        services.release_held_order(
-            order_id=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
+        messages.error(request, invalid)
     else:
-        messages.success(request, _("Order %(number)s is released.") % {"number": number})
+        try:
+            act(order.pk, form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, done % {"number": number})
     return redirect("staff_orders:detail", number=number)
+
+
+@role_required(Role.SERVICE)
+@require_POST
+def staff_order_release(request: HttpRequest, number: str) -> HttpResponse:
+    return _staff_action(
+        request,
+        number,
+        ReleaseHeldOrderForm,
+        _("Say why the order may go on."),
+        lambda order_id, data: services.release_held_order(
+            order_id=order_id, actor=request.user, reason=data["reason"]
+        ),
+        _("Order %(number)s is released."),
+    )
 
 
 @role_required(Role.SERVICE)
 @require_POST
 def staff_order_record_cash(request: HttpRequest, number: str) -> HttpResponse:
-    order = Order.objects.filter(number=number).only("pk").first()
-    if order is None:
-        raise Http404
-    form = CashCollectedForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Enter the amount collected."))
-        return redirect("staff_orders:detail", number=number)
-    try:
-        services.record_cash_on_delivery(
-            order_id=order.pk,
-            amount=form.cleaned_data["amount"],
+    return _staff_action(
+        request,
+        number,
+        CashCollectedForm,
+        _("Enter the amount collected."),
+        lambda order_id, data: services.record_cash_on_delivery(
+            order_id=order_id,
+            amount=data["amount"],
             actor=request.user,
-            reference=form.cleaned_data["reference"],
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request, _("The cash for order %(number)s is recorded.") % {"number": number}
-        )
-    return redirect("staff_orders:detail", number=number)
+            reference=data["reference"],
+        ),
+        _("The cash for order %(number)s is recorded."),
+    )
 
 
 @role_required(Role.SERVICE)
 @require_POST
 def staff_order_cancel(request: HttpRequest, number: str) -> HttpResponse:
-    order = Order.objects.filter(number=number).only("pk").first()
-    if order is None:
-        raise Http404
-    form = CancelOrderForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why the order is cancelled."))
-        return redirect("staff_orders:detail", number=number)
-    try:
-        services.cancel_order(
-            order_id=order.pk, actor=request.user, reason=form.cleaned_data["reason"]
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Order %(number)s is cancelled.") % {"number": number})
-    return redirect("staff_orders:detail", number=number)
+    return _staff_action(
+        request,
+        number,
+        CancelOrderForm,
+        _("Say why the order is cancelled."),
+        lambda order_id, data: services.cancel_order(
+            order_id=order_id, actor=request.user, reason=data["reason"]
+        ),
+        _("Order %(number)s is cancelled."),
+    )
 
 
 def _address_change_refusal(order: Order) -> str:
