@@ -2,9 +2,10 @@ from django import forms
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from addresses import divisions
 from orders.models import PaymentMethod
 
-from .models import MAX_LINE_QUANTITY
+from .models import MAX_LINE_QUANTITY, ShippingRule
 
 SEEN_SALT = "checkout.seen-prices"
 NEW_ADDRESS = "new"
@@ -107,3 +108,32 @@ class CheckoutForm(forms.Form):
 
 def sign_seen(seen: dict[str, str]) -> str:
     return signing.dumps(seen, salt=SEEN_SALT)
+
+
+class ShippingRuleForm(forms.ModelForm):
+    provinces = forms.MultipleChoiceField(
+        label=_("Provinces"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "province-choices"}),
+        help_text=_("None ticked: every province that no other rule names."),
+    )
+
+    class Meta:
+        model = ShippingRule
+        fields = [
+            "name",
+            "provinces",
+            "first_weight_grams",
+            "first_fee",
+            "step_grams",
+            "step_fee",
+            "free_over",
+            "priority",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provinces"].choices = [
+            (province.name, province.name) for province in divisions.provinces()
+        ]

@@ -18,7 +18,7 @@ from orders.models import Order, PaymentMethod
 from promotions import services as promotion_services
 
 from . import pricing
-from .models import MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, CartLine
+from .models import MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, CartLine, ShippingRule
 
 
 class CartError(DomainError):
@@ -293,3 +293,21 @@ def _check_what_was_seen(fresh: pricing.Quote, seen: dict[str, str]) -> None:
             % {"total": fresh.total},
             fresh,
         )
+
+
+# --- shipping rules ---------------------------------------------------------------------------
+def save_shipping_rule(*, actor, data: dict, rule_id: int | None = None) -> ShippingRule:
+    """Create or change a shipping rule (managers). The next quote uses it; orders already
+    placed keep the fee they were placed with."""
+    needed = "checkout.change_shippingrule" if rule_id else "checkout.add_shippingrule"
+    if not actor.has_perm(needed):
+        raise CartError(_("You are not allowed to change shipping rules."))
+    with transaction.atomic():
+        rule = (
+            ShippingRule.objects.select_for_update().get(pk=rule_id) if rule_id else ShippingRule()
+        )
+        for field, value in data.items():
+            setattr(rule, field, value)
+        rule.full_clean()
+        rule.save()
+    return rule

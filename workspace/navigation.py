@@ -30,6 +30,7 @@ NAV_ITEMS = [
     NavItem(
         _("Promotions"), "promotions:list", frozenset({Role.MANAGER, Role.SERVICE, Role.ADMIN})
     ),
+    NavItem(_("Shipping"), "shipping:list", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("System"), "workspace:system", frozenset({Role.ADMIN})),
 ]
 
