@@ -1,11 +1,12 @@
 """Admin for promotions (ORD-8). Redemptions are shown, never changed here: they are written
-by checkout through `promotions.services` and given back when an order is cancelled."""
+by checkout through `promotions.services` and given back when an order is cancelled. The
+audit trail of staff changes (SEC-4) is read-only too: `promotions.services` writes it."""
 
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Coupon, CouponRedemption, ThresholdDiscount
+from .models import Coupon, CouponRedemption, PromotionChange, ThresholdDiscount
 
 
 @admin.register(Coupon)
@@ -77,3 +78,31 @@ class ThresholdDiscountAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     date_hierarchy = "starts_at"
     readonly_fields = ("created_at",)
+
+
+@admin.register(PromotionChange)
+class PromotionChangeAdmin(admin.ModelAdmin):
+    list_display = ("at", "kind", "label", "action", "actor", "reason")
+    list_filter = ("kind", "action")
+    search_fields = ("label", "actor__email", "reason")
+    date_hierarchy = "at"
+    list_select_related = ("actor",)
+    readonly_fields = (
+        "kind",
+        "promotion_id",
+        "label",
+        "action",
+        "actor",
+        "at",
+        "changes",
+        "reason",
+    )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

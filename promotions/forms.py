@@ -22,7 +22,18 @@ class PromotionFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
 
 
-class CouponForm(forms.ModelForm):
+class ReasonMixin(forms.Form):
+    """An optional note kept with the change in the audit trail (ORD-11)."""
+
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=500,
+        help_text=_("Optional. Kept in the promotion's history with the change."),
+    )
+
+
+class CouponForm(ReasonMixin, forms.ModelForm):
     class Meta:
         model = Coupon
         fields = [
@@ -45,7 +56,7 @@ class CouponForm(forms.ModelForm):
         return normalize_code(self.cleaned_data["code"])
 
 
-class ThresholdDiscountForm(forms.ModelForm):
+class ThresholdDiscountForm(ReasonMixin, forms.ModelForm):
     class Meta:
         model = ThresholdDiscount
         fields = [

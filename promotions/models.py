@@ -314,3 +314,52 @@ class ThresholdDiscount(models.Model):
         if now < self.starts_at:
             return "upcoming"
         return "ended" if now >= self.ends_at else "current"
+
+
+class PromotionKind(models.TextChoices):
+    COUPON = "coupon", _("Coupon")
+    THRESHOLD = "threshold", _("Threshold discount")
+
+
+class PromotionAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    CHANGED = "changed", _("Changed")
+    DEACTIVATED = "deactivated", _("Switched off")
+
+
+class PromotionChange(models.Model):
+    """One staff action on a coupon or threshold discount, kept for the audit trail (SEC-4,
+    ORD-11). Written only by `promotions.services`, never changed afterwards.
+
+    `changes` holds {field: [before, after]} for the fields that changed, each value as text
+    (money with its two places, times in ISO 8601 UTC, "true"/"false") or null for empty;
+    a creation has null as every "before". `label` is the code or name at that time, so the
+    entry still reads well after a rename."""
+
+    kind = models.CharField(_("promotion kind"), max_length=10, choices=PromotionKind.choices)
+    promotion_id = models.PositiveBigIntegerField(_("promotion id"))
+    label = models.CharField(_("code or name"), max_length=100)
+    action = models.CharField(_("action"), max_length=12, choices=PromotionAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the system acted."),
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("promotion change")
+        verbose_name_plural = _("promotion changes")
+        indexes = [
+            models.Index(fields=["kind", "promotion_id", "at"], name="promotionchange_history"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.label}: {self.get_action_display()}"
