@@ -70,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "promotions.add_coupon",
         "promotions.change_coupon",
         "promotions.view_couponredemption",
+        "promotions.view_promotionchange",
         "promotions.view_thresholddiscount",
         "promotions.add_thresholddiscount",
         "promotions.change_thresholddiscount",
