@@ -224,6 +224,7 @@ def create_order(
             kind=OrderEventKind.PLACED,
             to_state=OrderState.PENDING_PAYMENT,
         )
+        signals.order_placed.send(sender=Order, order_id=order.pk, actor=customer)
     return order
 
 
@@ -270,8 +271,10 @@ def _apply_transition(
     reason: str = "",
     details: dict | None = None,
     before_save=None,
+    signal=None,
 ) -> Order:
-    """Lock the order, run one FSM transition if the state and the actor allow it, record it."""
+    """Lock the order, run one FSM transition if the state and the actor allow it, record it,
+    and send `signal` (orders.signals) in the same transaction."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         method = getattr(order, transition_name)
@@ -310,6 +313,8 @@ def _apply_transition(
             reason=reason,
             details=details or {},
         )
+        if signal is not None:
+            signal.send(sender=Order, order_id=order.pk, actor=actor)
     return order
 
 
@@ -337,6 +342,7 @@ def record_payment(*, order_id: int, amount: Decimal, reference: str = "") -> Or
         actor=None,
         details={"amount": str(amount), "reference": reference},
         before_save=stamp,
+        signal=signals.order_paid,
     )
 
 
@@ -375,6 +381,7 @@ def flag_for_review(*, order_id: int, reason: str, actor=None, details: dict | N
             reason=reason[:500],
             details=details or {},
         )
+        signals.order_flagged.send(sender=Order, order_id=order_id, actor=actor, reason=reason)
 
 
 def record_refund(
@@ -586,6 +593,7 @@ def mark_shipped(*, order_id: int, actor) -> Order:
         kind=OrderEventKind.SHIPPED,
         actor=actor,
         before_save=_stock_step(ship),
+        signal=signals.order_shipped,
     )
 
 
@@ -602,6 +610,7 @@ def complete_order(*, order_id: int, actor, reason: str = "") -> Order:
         actor=actor,
         reason=reason,
         before_save=stamp,
+        signal=signals.order_completed,
     )
 
 

@@ -2,6 +2,20 @@
 
 from django.dispatch import Signal
 
-# Sent inside the cancelling transaction, with `order_id` and `actor` (None for the system).
-# Promotions give back the coupon use; payments start a refund of what was paid.
+# Every signal here is sent INSIDE the transaction that made the change, with `order_id` (and
+# what else is named): a receiver that writes rows (an outbox of notifications) commits or rolls
+# back with the change itself, so nothing is lost and nothing is told that did not happen.
+
+# An order was created (any channel), its stock reserved.
+order_placed = Signal()
+# The gateway's payment was applied: the order is paid.
+order_paid = Signal()
+# The parcel left the warehouse.
+order_shipped = Signal()
+# Receipt confirmed, by the customer, an agent or the system (ORD-10).
+order_completed = Signal()
+# Held for a person, with `reason` (ORD-6).
+order_flagged = Signal()
+# Cancelled, with `actor` (None for the system). Promotions give back the coupon use; payments
+# refund what was paid.
 order_cancelled = Signal()
