@@ -19,3 +19,8 @@ order_flagged = Signal()
 # Cancelled, with `actor` (None for the system). Promotions give back the coupon use; payments
 # refund what was paid.
 order_cancelled = Signal()
+
+# An unpaid online order is near its payment deadline (ORD-5): the customer is reminded once.
+payment_reminder_due = Signal()
+# A shipment has had no tracking event for too long (FUL-6), with `shipment_id`.
+shipment_delayed = Signal()
