@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Cart, CartLine, OrderConfirmation, ShippingRule
+from .models import Cart, CartLine, ShippingRule
 
 
 @admin.register(ShippingRule)
@@ -33,9 +33,3 @@ class CartAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer"]
     inlines = [CartLineInline]
     date_hierarchy = "updated_at"
-
-
-@admin.register(OrderConfirmation)
-class OrderConfirmationAdmin(admin.ModelAdmin):
-    list_display = ["order", "sent_at"]
-    raw_id_fields = ["order"]

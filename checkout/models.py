@@ -125,24 +125,3 @@ class ShippingRule(models.Model):
         extra = max(weight_grams - self.first_weight_grams, 0)
         steps = -(-extra // self.step_grams)  # ceiling: a started step is a whole step
         return self.first_fee + self.step_fee * steps
-
-
-class OrderConfirmation(models.Model):
-    """The order's confirmation was handed to the mail workers: the row is the claim that
-    makes a repeated task send nothing twice."""
-
-    order = models.OneToOneField(
-        "orders.Order",
-        verbose_name=_("order"),
-        primary_key=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
-    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("order confirmation")
-        verbose_name_plural = _("order confirmations")
-
-    def __str__(self) -> str:
-        return str(self.order_id)

@@ -3,11 +3,10 @@ into an order (ORD-2, ORD-4, ORD-8)."""
 
 import uuid
 from dataclasses import dataclass
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import SKU
@@ -166,12 +165,6 @@ def cart_items(cart: Cart | None) -> list[pricing.CartItem]:
 
 
 # --- checkout ---------------------------------------------------------------------------------
-def _send_confirmation(order_id: int, language: str) -> None:
-    from .tasks import send_order_confirmation
-
-    send_order_confirmation.delay(order_id, language)
-
-
 def place_order(
     *,
     cart: Cart,
@@ -190,9 +183,11 @@ def place_order(
     other than the page showed (`seen`) raises `CheckoutChanged` with the new quote; the order
     is created with its stock reserved (`orders.services.create_order`, which refuses short
     lines one by one, unless the customer chose to wait for their missing units), the coupon
-    use is claimed under its row lock, a cash-on-delivery order
-    is released to the warehouse, and the cart is emptied. The confirmation is queued after
-    commit. `checkout_token` makes a repeated submit of the same page return the first order.
+    use is claimed under its row lock, a cash-on-delivery order is released to the warehouse,
+    and the cart is emptied. The confirmation is a notification recorded in the same
+    transaction (notifications.receivers, on `orders.signals.order_placed`) in the language the
+    customer shops in, and sent after commit. `checkout_token` makes a repeated submit of the
+    same page return the first order.
     """
     try:
         with transaction.atomic():
@@ -249,11 +244,6 @@ def place_order(
             if payment_method == PaymentMethod.CASH_ON_DELIVERY:
                 order = order_services.accept_cash_on_delivery(order_id=order.pk)
             cart.lines.all().delete()
-            # Robust: a broker that is down must not turn a placed order into an error page.
-            transaction.on_commit(
-                partial(_send_confirmation, order.pk, translation.get_language() or ""),
-                robust=True,
-            )
     except IntegrityError:
         # Two submits of one page at once: the other one committed first.
         existing = Order.objects.filter(checkout_token=checkout_token).first()

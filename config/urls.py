@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("checkout.urls")),
     path("", include("payments.urls")),
     path("", include("orders.urls_public")),
+    path("", include("notifications.urls")),
     path("staff/orders/", include("orders.urls_staff")),
     path("staff/stock/", include("inventory.urls")),
     path("staff/promotions/", include("promotions.urls")),

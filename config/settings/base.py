@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "promotions",
     "payments",
     "checkout",
+    "notifications",
     "fulfillment",
     "aftersales",
     "reports",
@@ -222,6 +223,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-stale-guest-carts": {
         "task": "checkout.tasks.purge_stale_guest_carts",
         "schedule": timedelta(hours=24),
+    },
+    # The notification outbox (SPEC §5): messages whose hand-over to the broker was lost.
+    "dispatch-notifications": {
+        "task": "notifications.tasks.dispatch_notifications",
+        "schedule": timedelta(seconds=30),
     },
 }
 

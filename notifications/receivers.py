@@ -1,0 +1,188 @@
+"""Order events → notifications (SPEC §5). Each receiver runs inside the transaction that made
+the change (orders.signals), so the outbox rows commit or roll back with it.
+
+The customer is told in their preferred language; a guest in the language they shopped in (the
+one their first message of the order was recorded in); staff in theirs or the shop's default.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.dispatch import receiver
+from django.utils import translation
+
+from accounts.roles import Role
+from orders import signals
+from orders.models import Order, OrderEvent, OrderEventKind, Shipment, TrackingEvent
+
+from .models import Notification, NotificationKind
+from .services import notify
+
+
+def _order(order_id: int) -> Order:
+    return Order.objects.select_related("customer").get(pk=order_id)
+
+
+def _customer_language(order: Order) -> str:
+    if order.customer is not None and order.customer.language:
+        return order.customer.language
+    first = (
+        Notification.objects.filter(order=order, recipient=order.customer)
+        .exclude(language="")
+        .order_by("pk")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return first or translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _tell_customer(order: Order, kind: str, key: str, context: dict | None = None) -> None:
+    notify(
+        kind=kind,
+        key=key,
+        order=order,
+        recipient=order.customer,
+        address=order.contact_email or (order.customer.email if order.customer else ""),
+        language=_customer_language(order),
+        context=context,
+    )
+
+
+def _service_agents():
+    return (
+        get_user_model()
+        .objects.filter(groups__name=Role.SERVICE, is_active=True)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _tell_staff(users, order: Order, kind: str, key: str, context: dict) -> None:
+    for user in users:
+        notify(
+            kind=kind,
+            key=f"{key}:{user.pk}",
+            order=order,
+            recipient=user,
+            language=user.language or settings.LANGUAGE_CODE,
+            context=context,
+        )
+
+
+def _latest_event(order_id: int, kind: str) -> OrderEvent | None:
+    return OrderEvent.objects.filter(order_id=order_id, kind=kind).order_by("-pk").first()
+
+
+@receiver(signals.order_placed, dispatch_uid="notifications.order_placed")
+def order_placed(sender, order_id: int, **kwargs) -> None:
+    """ORD-2: the customer is told the order's number, lines and total."""
+    _tell_customer(_order(order_id), NotificationKind.ORDER_PLACED, f"order_placed:{order_id}")
+
+
+@receiver(signals.order_paid, dispatch_uid="notifications.order_paid")
+def order_paid(sender, order_id: int, **kwargs) -> None:
+    order = _order(order_id)
+    _tell_customer(
+        order,
+        NotificationKind.PAYMENT_RECEIVED,
+        f"payment_received:{order_id}",
+        {"amount": str(order.paid_amount)},
+    )
+
+
+@receiver(signals.payment_reminder_due, dispatch_uid="notifications.payment_reminder_due")
+def payment_reminder_due(sender, order_id: int, deadline=None, **kwargs) -> None:
+    """ORD-5: once per order, however often the reminder job runs."""
+    _tell_customer(
+        _order(order_id),
+        NotificationKind.PAYMENT_REMINDER,
+        f"payment_reminder:{order_id}",
+        {"deadline": deadline.isoformat() if deadline is not None else ""},
+    )
+
+
+@receiver(signals.order_cancelled, dispatch_uid="notifications.order_cancelled")
+def order_cancelled(sender, order_id: int, actor=None, **kwargs) -> None:
+    order = _order(order_id)
+    event = _latest_event(order_id, OrderEventKind.CANCELLED)
+    _tell_customer(
+        order,
+        NotificationKind.ORDER_CANCELLED,
+        f"order_cancelled:{order_id}",
+        {
+            "reason": event.reason if event else "",
+            "by_customer": actor is not None and actor.pk == order.customer_id,
+            "by_system": actor is None,
+            "refund": str(order.paid_amount) if order.paid_amount else "",
+        },
+    )
+
+
+def _shipment_details(shipments) -> list[dict]:
+    return [
+        {
+            "carrier": shipment.carrier.name,
+            "tracking_number": shipment.tracking_number,
+            "tracking_url": shipment.tracking_url(),
+        }
+        for shipment in shipments
+    ]
+
+
+@receiver(signals.order_shipped, dispatch_uid="notifications.order_shipped")
+def order_shipped(sender, order_id: int, **kwargs) -> None:
+    """FUL-5: carrier and tracking number of every parcel handed over so far."""
+    shipments = Shipment.objects.filter(order_id=order_id).select_related("carrier")
+    _tell_customer(
+        _order(order_id),
+        NotificationKind.ORDER_SHIPPED,
+        f"order_shipped:{order_id}",
+        {"shipments": _shipment_details(shipments)},
+    )
+
+
+@receiver(signals.order_completed, dispatch_uid="notifications.order_completed")
+def order_completed(sender, order_id: int, **kwargs) -> None:
+    """ORD-10: thanks, and a request for a review."""
+    _tell_customer(
+        _order(order_id), NotificationKind.ORDER_COMPLETED, f"order_completed:{order_id}"
+    )
+
+
+@receiver(signals.order_flagged, dispatch_uid="notifications.order_flagged")
+def order_flagged(sender, order_id: int, reason: str = "", **kwargs) -> None:
+    """ORD-6: every active service agent hears of a new exception order, once per flag."""
+    event = _latest_event(order_id, OrderEventKind.FLAGGED)
+    mark = event.pk if event is not None else hashlib.sha1(reason.encode()).hexdigest()[:12]
+    _tell_staff(
+        _service_agents(),
+        _order(order_id),
+        NotificationKind.EXCEPTION_ORDER,
+        f"exception:{order_id}:{mark}",
+        {"reason": reason},
+    )
+
+
+@receiver(signals.shipment_delayed, dispatch_uid="notifications.shipment_delayed")
+def shipment_delayed(sender, shipment_id: int, order_id: int | None = None, **kwargs) -> None:
+    """FUL-6: the customer and the service agents, once per stall (a parcel that moves again
+    and stalls again is a new one: the key carries its last tracking event)."""
+    shipment = Shipment.objects.select_related("carrier").get(pk=shipment_id)
+    last_event = (
+        TrackingEvent.objects.filter(shipment_id=shipment_id)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    stall = f"{shipment_id}:{last_event or 0}"
+    order = _order(order_id or shipment.order_id)
+    details = {"shipments": _shipment_details([shipment])}
+    _tell_customer(order, NotificationKind.SHIPMENT_DELAYED, f"shipment_delayed:{stall}", details)
+    _tell_staff(
+        _service_agents(),
+        order,
+        NotificationKind.SHIPMENT_DELAYED_STAFF,
+        f"shipment_delayed_staff:{stall}",
+        details,
+    )
