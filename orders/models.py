@@ -114,6 +114,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # When the customer was reminded of the payment deadline (ORD-5): once per order.
+    payment_reminded_at = models.DateTimeField(_("payment reminder sent at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -141,6 +143,16 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 fields=["created_at"],
                 condition=Q(needs_review=True),
                 name="order_needs_review",
+            ),
+            # The payment-deadline scans (orders.schedules): unpaid online orders by age.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state="pending_payment", payment_method="online"),
+                name="order_awaiting_online_payment",
+            ),
+            # The automatic confirmation of receipt: shipped orders by hand-over time.
+            models.Index(
+                fields=["shipped_at"], condition=Q(state="shipped"), name="order_shipped_since"
             ),
         ]
         constraints = [
@@ -445,6 +457,8 @@ class Shipment(models.Model):
     tracking_number = models.CharField(_("tracking number"), max_length=30)
     shipped_at = models.DateTimeField(_("handed over at"))
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # When the parcel was found without movement for too long (FUL-6): flagged once.
+    delay_flagged_at = models.DateTimeField(_("flagged as delayed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -465,7 +479,15 @@ class Shipment(models.Model):
                 fields=["carrier", "tracking_number"], name="shipment_unique_tracking_number"
             ),
         ]
-        indexes = [models.Index(fields=["order", "shipped_at"], name="shipment_order_shipped")]
+        indexes = [
+            models.Index(fields=["order", "shipped_at"], name="shipment_order_shipped"),
+            # The delay scan (orders.schedules): parcels on their way and not yet flagged.
+            models.Index(
+                fields=["shipped_at"],
+                condition=Q(delivered_at__isnull=True, delay_flagged_at__isnull=True),
+                name="shipment_in_transit_unflagged",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.carrier.code} {self.tracking_number}"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -229,6 +230,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.dispatch_notifications",
         "schedule": timedelta(seconds=30),
     },
+    # Deadlines are periodic scans of the database (STYLE.md "Background work"): orders.tasks.
+    "send-payment-reminders": {
+        "task": "orders.tasks.send_payment_reminders",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},  # ticks queued while no worker ran are dropped
+    },
+    "cancel-expired-orders": {
+        "task": "orders.tasks.cancel_expired_orders",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},  # ticks queued while no worker ran are dropped
+    },
+    "confirm-delivered-orders": {
+        "task": "orders.tasks.confirm_delivered_orders",
+        "schedule": timedelta(hours=1),
+    },
+    "flag-delayed-shipments": {
+        "task": "orders.tasks.flag_delayed_shipments",
+        "schedule": timedelta(hours=1),
+    },
+    "check-stock-ledger": {
+        "task": "inventory.tasks.check_stock_ledger",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -273,6 +297,20 @@ ORDER_LOOKUP_MAX_TRIES_PER_ORDER = env_int("ORDER_LOOKUP_MAX_TRIES_PER_ORDER", 2
 # Coupon codes tried at checkout per client address per window (codes are not to be guessed).
 COUPON_TRIES_PER_WINDOW = env_int("COUPON_TRIES_PER_WINDOW", 20)
 COUPON_TRIES_WINDOW_SECONDS = env_int("COUPON_TRIES_WINDOW_SECONDS", 900)
+
+# --- Schedules (ORD-5, ORD-10, FUL-6): orders.schedules, run by beat -----------------------
+# An unpaid online order is cancelled this many minutes after it was placed (ORD-5)…
+PAYMENT_DEADLINE_MINUTES = env_int("PAYMENT_DEADLINE_MINUTES", 30)
+# …and its customer reminded once, this many minutes before that.
+PAYMENT_REMINDER_MINUTES_BEFORE = env_int("PAYMENT_REMINDER_MINUTES_BEFORE", 10)
+# Receipt of a shipped order is confirmed by the system this many days after its last parcel
+# was delivered, or handed to the carrier for a parcel with no "delivered" event (ORD-10).
+AUTO_CONFIRM_DAYS = env_int("AUTO_CONFIRM_DAYS", 10)
+# A parcel not delivered and with no tracking event for this many hours is delayed (FUL-6).
+SHIPMENT_DELAY_HOURS = env_int("SHIPMENT_DELAY_HOURS", 48)
+# Rows locked and handled per transaction, and at most per run (the next run goes on).
+SCHEDULE_BATCH_SIZE = env_int("SCHEDULE_BATCH_SIZE", 100)
+SCHEDULE_MAX_PER_RUN = env_int("SCHEDULE_MAX_PER_RUN", 5000)
 
 LOGGING = {
     "version": 1,
