@@ -1061,6 +1061,76 @@ def seed_demo_orders(
 
 
 # =============================================================================================
+# Payment deadline in action (ORD-5): a reminder and an auto-cancel within minutes of `make run`
+# =============================================================================================
+
+# Key in the "placed" event's details of the two unpaid orders below.
+DEADLINE_DEMO_MARKER = "demo_deadline"
+
+
+def seed_deadline_demo_orders(
+    *, accounts: DemoAccounts, skus: Sequence[SKU], now: datetime | None = None
+) -> int:
+    """Two unpaid online orders of customer@example.com placed just before the deadlines of
+    `orders.schedules`, so that beat visibly reminds one and cancels one soon after seeding:
+
+    - "reminder": its reminder falls due about two minutes from now (and its cancellation at
+      PAYMENT_REMINDER_MINUTES_BEFORE later);
+    - "cancel": already inside its reminder window (reminded at beat's first run), cancelled
+      about four minutes from now.
+
+    With the dev settings (15-minute deadline, reminder 5 minutes before) both are cancelled
+    within ten minutes. Each is made again by a later run once the previous one is no longer
+    awaiting payment; returns how many were made.
+    """
+    now = now or timezone.now()
+    deadline = timedelta(minutes=settings.PAYMENT_DEADLINE_MINUTES)
+    reminder_lead = timedelta(minutes=settings.PAYMENT_REMINDER_MINUTES_BEFORE)
+    ages = {
+        "reminder": max(deadline - reminder_lead - timedelta(minutes=2), timedelta(0)),
+        "cancel": max(deadline - timedelta(minutes=4), timedelta(0)),
+    }
+    waiting = set(
+        OrderEvent.objects.filter(
+            kind=OrderEventKind.PLACED,
+            details__has_key=DEADLINE_DEMO_MARKER,
+            order__state=OrderState.PENDING_PAYMENT,
+        ).values_list(f"details__{DEADLINE_DEMO_MARKER}", flat=True)
+    )
+    customer = accounts.customers[0]
+    spec = CUSTOMER_ACCOUNTS[0]
+    on_sale = sorted((sku for sku in skus if sku.is_active), key=lambda sku: sku.code)
+    made = 0
+    for index, (kind, age) in enumerate(ages.items()):
+        if kind in waiting or not on_sale:
+            continue
+        sku = on_sale[index % len(on_sale)]
+        lines = [services.LineRequest(sku_id=sku.pk, quantity=1)]
+        _restock_for(lines)
+        _discount, shipping, _total = price_order(sku.price)
+        order = services.create_order(
+            customer=customer,
+            lines=lines,
+            address=random_address(
+                random.Random(spec.email), name=spec.name, phone=spec.phone, place=PLACES[0]
+            ),
+            payment_method=PaymentMethod.ONLINE,
+            shipping_amount=shipping,
+        )
+        placed_at = now - age
+        with transaction.atomic():
+            (number,) = allocate_order_numbers(1, day=timezone.localdate(placed_at))
+            Order.objects.filter(pk=order.pk).update(
+                number=number, created_at=placed_at, updated_at=placed_at
+            )
+            OrderEvent.objects.filter(order=order, kind=OrderEventKind.PLACED).update(
+                created_at=placed_at, details={DEADLINE_DEMO_MARKER: kind}
+            )
+        made += 1
+    return made
+
+
+# =============================================================================================
 # seed_demo as a whole
 # =============================================================================================
 
@@ -1311,6 +1381,7 @@ def seed_demo(*, now: datetime | None = None) -> DemoResult:
     seed_inventory(skus)
     seed_checkout(accounts, now=now or timezone.now())
     created = seed_demo_orders(accounts=accounts, skus=skus, now=now)
+    seed_deadline_demo_orders(accounts=accounts, skus=skus, now=now)
     demo_emails = [spec.email for spec in (*STAFF_ACCOUNTS, *CUSTOMER_ACCOUNTS)]
     demo_orders = Order.objects.filter(
         events__kind=OrderEventKind.PLACED, events__details__has_key=DEMO_MARKER
