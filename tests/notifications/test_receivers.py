@@ -144,3 +144,23 @@ def test_messages_roll_back_with_the_change_they_tell_about():
         raise RuntimeError("the order is not placed after all")
 
     assert not Notification.objects.exists()
+
+
+def test_the_reminder_tells_the_deadline_in_the_customers_time_zone(
+    django_capture_on_commit_callbacks,
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.core import mail
+
+    customer = UserFactory(role="customer", language="en")
+    order = make_order(customer=customer)
+    deadline = datetime(2026, 11, 25, 4, 30, tzinfo=ZoneInfo("UTC"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signals.payment_reminder_due.send(sender=Order, order_id=order.pk, deadline=deadline)
+
+    reminder = mail.outbox[-1]
+    assert "waiting for your payment" in reminder.subject
+    assert "12:30" in reminder.body  # Asia/Shanghai
