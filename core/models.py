@@ -33,3 +33,25 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
+
+
+class ScheduleRun(models.Model):
+    """The last run of each periodic job of beat, kept by `core.operations` from Celery's
+    task signals, for the operations page."""
+
+    task = models.CharField(_("task"), max_length=200, unique=True)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    last_succeeded = models.BooleanField(_("last run succeeded"), null=True)
+    last_result = models.CharField(_("last result"), max_length=200, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    runs = models.PositiveIntegerField(_("runs"), default=0)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+
+    class Meta:
+        ordering = ["task"]
+        verbose_name = _("schedule run")
+        verbose_name_plural = _("schedule runs")
+
+    def __str__(self) -> str:
+        return self.task

@@ -10,4 +10,6 @@ urlpatterns = [
     path("service/", views.service_home, name="service"),
     path("manager/", views.manager_home, name="manager"),
     path("system/", views.system_home, name="system"),
+    path("system/operations/", views.operations, name="operations"),
+    path("system/operations/retry/", views.retry_notifications, name="retry_notifications"),
 ]

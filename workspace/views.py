@@ -2,18 +2,23 @@
 
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import role_required, staff_required
 from accounts.roles import Role
 from accounts.views import home_url_for
 from core import health
+from core import operations as operations_info
+from notifications import selectors as notification_selectors
+from notifications import services as notification_services
 from orders import selectors as order_selectors
 from orders.models import OrderState
 
@@ -107,3 +112,44 @@ def system_home(request: HttpRequest) -> HttpResponse:
         "workspace/system_home.html",
         {"healthy": healthy, "report": report, "roles": roles},
     )
+
+
+OPERATIONS_PAGE_SIZE = 25
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def operations(request: HttpRequest) -> HttpResponse:
+    """For admins: the broker's queue, the outbox, the periodic jobs' last runs and the
+    notifications that failed, with their errors (issue 6)."""
+    failed = Paginator(notification_selectors.failed(), OPERATIONS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "workspace/operations.html",
+        {
+            "queue_depth": operations_info.queue_depth(),
+            "outbox": notification_selectors.status_counts(),
+            "oldest_pending": notification_selectors.oldest_pending(),
+            "schedules": operations_info.schedules(),
+            "failed": failed,
+        },
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def retry_notifications(request: HttpRequest) -> HttpResponse:
+    ids = [int(value) for value in request.POST.getlist("notification") if value.isdigit()]
+    count = notification_services.retry_failed(notification_ids=ids, actor=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d notification will be sent again.",
+            "%(count)d notifications will be sent again.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect("workspace:operations")
