@@ -271,6 +271,8 @@ CACHES = {
 
 # --- Shop -----------------------------------------------------------------------------------
 SHOP_NAME = os.environ.get("SHOP_NAME", "Shop")
+# The shop's public address, for links in e-mails (they are sent by workers, with no request).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Seconds after which the worker counts as silent on /healthz (informational).
 WORKER_HEARTBEAT_STALE_AFTER = env_int("WORKER_HEARTBEAT_STALE_AFTER", 120)
 # Demo accounts (password demo1234) exist only where this is on; production refuses them.
