@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export PORT=${PORT:-8000}
+export SITE_URL=${SITE_URL:-http://127.0.0.1:${PORT}}
 # The dev settings for every step and all three processes (wsgi.py defaults to production).
 export DJANGO_SETTINGS_MODULE=config.settings.dev
 export PYTHONUNBUFFERED=1
