@@ -79,7 +79,7 @@ def test_reminder_is_sent_once_and_only_inside_the_window():
             assert schedules.send_payment_reminders() == 0
 
     assert calls == [{"signal": signals.payment_reminder_due, "order_id": order.pk,
-                      "due_by": T0 + timedelta(minutes=30)}]  # fmt: skip
+                      "deadline": T0 + timedelta(minutes=30)}]  # fmt: skip
     order.refresh_from_db()
     assert order.payment_reminded_at == T0 + timedelta(minutes=20)
     assert order.state == OrderState.PENDING_PAYMENT
