@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
+from . import signals
 from .models import (
     SELLABLE_STOCK,
     Allocation,
@@ -227,8 +228,6 @@ def _check_alerts(sku_ids: Iterable[int]) -> None:
             sku_id__in={t.sku_id for t in thresholds}, cleared_at__isnull=True
         )
     }
-    from .tasks import notify_stock_alert
-
     for threshold in thresholds:
         if threshold.warehouse_id:
             free = free_by_warehouse.get((threshold.sku_id, threshold.warehouse_id), 0)
@@ -259,11 +258,9 @@ def _check_alerts(sku_ids: Iterable[int]) -> None:
                 )
         except IntegrityError:
             continue  # a concurrent change raised it first
-        # robust: a broker that is down must not fail the stock change that already
-        # committed; `dispatch_stock_alerts` hands the alert over later.
-        transaction.on_commit(
-            _after_commit(notify_stock_alert.delay, alert_id=alert.pk), robust=True
-        )
+        # In this transaction: the managers' messages are written with the alert (an outbox),
+        # so a broker that is down loses nothing and fails nothing.
+        signals.stock_alert_raised.send(sender=StockAlert, alert_id=alert.pk)
 
 
 def _after_change(sku_ids: Iterable[int], *, freed: bool, actor=None) -> None:

@@ -10,14 +10,15 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.dispatch import receiver
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.roles import Role
+from inventory import signals as inventory_signals
 from orders import signals
 from orders.models import Order, OrderEvent, OrderEventKind, Shipment, TrackingEvent
 
 from .models import Notification, NotificationKind
-from .services import notify
+from .services import alert_managers_of_stock, notify
 
 
 def _order(order_id: int) -> Order:
@@ -186,3 +187,16 @@ def shipment_delayed(sender, shipment_id: int, order_id: int | None = None, **kw
         f"shipment_delayed_staff:{stall}",
         details,
     )
+
+
+@receiver(inventory_signals.stock_alert_raised, dispatch_uid="notifications.stock_alert")
+def on_stock_alert(sender, alert_id: int, **kwargs) -> None:
+    """A low-stock or stock-out alert: every active manager is told once (INV-7). The alert is
+    claimed (notified_at) in the same transaction as its messages."""
+    from inventory.models import StockAlert
+
+    claimed = StockAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    if claimed:
+        alert_managers_of_stock(alert=StockAlert.objects.get(pk=alert_id))

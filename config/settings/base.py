@@ -217,10 +217,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.record_worker_heartbeat",
         "schedule": timedelta(seconds=30),
     },
-    "dispatch-stock-alerts": {
-        "task": "inventory.tasks.dispatch_stock_alerts",
-        "schedule": timedelta(minutes=2),
-    },
     "purge-stale-guest-carts": {
         "task": "checkout.tasks.purge_stale_guest_carts",
         "schedule": timedelta(hours=24),

@@ -189,27 +189,29 @@ def test_alert_raised_while_the_broker_is_down_is_sent_by_the_dispatcher(
 ):
     from kombu.exceptions import OperationalError
 
-    from inventory import tasks
+    from notifications import tasks
+    from notifications.models import Notification, NotificationKind
 
     UserFactory(role="manager")
     sku = stock_sku(10)
     StockThreshold.objects.create(sku=sku, threshold=5)
 
-    def broker_down(**kwargs):
+    def broker_down(*args, **kwargs):
         raise OperationalError("Connection refused")
 
-    monkeypatch.setattr(tasks.notify_stock_alert, "delay", broker_down)
+    monkeypatch.setattr(tasks.deliver_notification, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         _buy(sku, 6, "o1")  # the stock change still succeeds
     monkeypatch.undo()
 
     alert = StockAlert.objects.get()
-    assert alert.notified_at is None and mailoutbox == []
-    StockAlert.objects.filter(pk=alert.pk).update(raised_at=timezone.now() - timedelta(minutes=5))
+    message = Notification.objects.get(kind=NotificationKind.LOW_STOCK)
+    assert alert.notified_at is not None and message.status == "pending" and mailoutbox == []
+    Notification.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
 
-    assert tasks.dispatch_stock_alerts() == 1
-    assert tasks.dispatch_stock_alerts() == 0
-    assert tasks.notify_stock_alert(alert_id=alert.pk) == 0  # a late duplicate sends nothing
+    assert tasks.dispatch_notifications() == 1
+    assert tasks.dispatch_notifications() == 0
+    assert tasks.deliver_notification(message.pk) is False  # a late duplicate sends nothing
     assert len(mailoutbox) == 1
 
 
