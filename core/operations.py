@@ -7,12 +7,14 @@ one conditional upsert per event, never failing the task itself.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery.signals import task_failure, task_postrun, task_prerun
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from config.celery import app as celery_app
 
@@ -50,6 +52,25 @@ class Schedule:
     failures: int
 
 
+def describe_schedule(schedule) -> str:
+    """ "every 30 s", "every 2 h", "daily at 03:17": how often a beat entry runs."""
+    if isinstance(schedule, timedelta):
+        seconds = int(schedule.total_seconds())
+        if seconds % 3600 == 0:
+            return ngettext("every %(n)d hour", "every %(n)d hours", seconds // 3600) % {
+                "n": seconds // 3600
+            }
+        if seconds % 60 == 0:
+            return ngettext("every %(n)d minute", "every %(n)d minutes", seconds // 60) % {
+                "n": seconds // 60
+            }
+        return ngettext("every %(n)d second", "every %(n)d seconds", seconds) % {"n": seconds}
+    hours, minutes = getattr(schedule, "hour", None), getattr(schedule, "minute", None)
+    if hours is not None and minutes is not None and len(hours) == 1 and len(minutes) == 1:
+        return _("daily at %(time)s") % {"time": f"{min(hours):02d}:{min(minutes):02d}"}
+    return str(schedule)
+
+
 def schedules() -> list[Schedule]:
     from .models import ScheduleRun
 
@@ -61,7 +82,7 @@ def schedules() -> list[Schedule]:
             Schedule(
                 name=name,
                 task=entry["task"],
-                every=str(entry["schedule"]),
+                every=describe_schedule(entry["schedule"]),
                 last_started_at=run.last_started_at if run else None,
                 last_finished_at=run.last_finished_at if run else None,
                 last_succeeded=run.last_succeeded if run else None,

@@ -87,3 +87,16 @@ def test_only_admins_see_operations(role):
 
     assert client.get("/staff/system/operations/").status_code == 403
     assert client.post("/staff/system/operations/retry/", {}).status_code == 403
+
+
+def test_schedules_are_described_for_people():
+    from datetime import timedelta
+
+    from celery.schedules import crontab
+
+    from core.operations import describe_schedule
+
+    assert describe_schedule(timedelta(seconds=30)) == "every 30 seconds"
+    assert describe_schedule(timedelta(minutes=1)) == "every 1 minute"
+    assert describe_schedule(timedelta(hours=24)) == "every 24 hours"
+    assert describe_schedule(crontab(hour=3, minute=17)) == "daily at 03:17"
