@@ -9,10 +9,12 @@ gateway is called while a row is locked.
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -504,3 +506,25 @@ def _send_refund(refund: Refund) -> Refund:
     if not recorded:
         refund.refresh_from_db()
     return refund
+
+
+def orders_owed_refunds(*, older_than: timedelta, limit: int = 200) -> list[int]:
+    """Cancelled orders still holding money a payment took (minus refunds pending or done),
+    cancelled more than `older_than` ago: the ones whose refund hand-over after commit was
+    lost (broker down). Oldest first."""
+    refunded = Coalesce(
+        Sum("refunds__amount", filter=~Q(refunds__status=RefundStatus.FAILED)),
+        Decimal("0.00"),
+    )
+    return list(
+        Payment.objects.filter(
+            status__in=REFUNDABLE_STATUSES,
+            order__state=OrderState.CANCELLED,
+            order__cancelled_at__lt=timezone.now() - older_than,
+        )
+        .annotate(refunded=refunded)
+        .filter(refunded__lt=Coalesce(F("captured_amount"), F("amount")))
+        .order_by("order__cancelled_at")
+        .values_list("order_id", flat=True)
+        .distinct()[:limit]
+    )

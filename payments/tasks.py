@@ -1,8 +1,10 @@
+
 """Background work: giving a cancelled order's money back (AFS-1), and the sandbox gateway's
 server-to-server notification (ORD-4)."""
 
 import logging
 import urllib.request
+from datetime import timedelta
 from urllib.error import HTTPError, URLError
 
 from celery import shared_task
@@ -40,6 +42,27 @@ def refund_cancelled_order(order_id: int) -> int:
     reached. Safe to run twice: each payment's cancellation refund has a fixed reference.
     Returns how many refunds were asked of the gateway."""
     return len(services.refund_cancelled_order(order_id=order_id))
+
+
+# A cancellation's refund is handed over after commit; one not done this long after is looked
+# for by the sweep (the hand-over was lost while the broker was down).
+REFUND_SWEEP_AFTER = timedelta(minutes=10)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=240, time_limit=300)
+def sweep_cancelled_refunds() -> int:
+    """Run by beat: hand over the refunds of cancelled orders that still hold money. Safe
+    beside the direct hand-over and beside itself: each cancellation refund has a fixed
+    reference. Returns how many orders it handed over."""
+    handed = 0
+    for order_id in services.orders_owed_refunds(older_than=REFUND_SWEEP_AFTER):
+        try:
+            refund_cancelled_order.delay(order_id)
+        except Exception:  # broker still down: the next sweep tries again
+            logger.warning("refund of cancelled order %s not handed over", order_id, exc_info=True)
+            break
+        handed += 1
+    return handed
 
 
 @shared_task(

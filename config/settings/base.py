@@ -217,6 +217,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.record_worker_heartbeat",
         "schedule": timedelta(seconds=30),
     },
+    "sweep-cancelled-refunds": {
+        "task": "payments.tasks.sweep_cancelled_refunds",
+        "schedule": timedelta(minutes=10),
+    },
     "purge-stale-guest-carts": {
         "task": "checkout.tasks.purge_stale_guest_carts",
         "schedule": timedelta(hours=24),

@@ -185,3 +185,28 @@ def test_refunds_with_the_same_reference_refund_once(order, agent):
 
     assert again == first
     assert SandboxRefund.objects.count() == 1
+
+
+def test_a_refund_lost_with_the_broker_is_found_by_the_sweep(order, agent):
+    from django.utils import timezone
+
+    from orders.models import Order
+
+    payment = pay_through_sandbox(order)
+    # The cancellation commits; its refund hand-over never runs (the broker was down).
+    order_services.cancel_order(order_id=order.pk, actor=agent, reason="Customer asked")
+    assert not Refund.objects.exists()
+    assert tasks.sweep_cancelled_refunds() == 0  # not before the hand-over had its chance
+
+    Order.objects.filter(pk=order.pk).update(
+        cancelled_at=timezone.now() - tasks.REFUND_SWEEP_AFTER * 2
+    )
+    assert tasks.sweep_cancelled_refunds() == 1
+
+    refund = Refund.objects.get()
+    assert (refund.payment, refund.amount, refund.status) == (
+        payment,
+        payment.amount,
+        RefundStatus.SUCCEEDED,
+    )
+    assert tasks.sweep_cancelled_refunds() == 0  # nothing owed any more

@@ -31,4 +31,8 @@ def test_every_late_acknowledged_task_says_so_itself():
                     if options.get("acks_late"):
                         late[node.name] = options.get("reject_on_worker_lost")
 
-    assert late == {"refund_cancelled_order": True, "deliver_sandbox_notification": True}
+    assert late == {
+        "refund_cancelled_order": True,
+        "sweep_cancelled_refunds": True,
+        "deliver_sandbox_notification": True,
+    }
