@@ -289,3 +289,17 @@ def test_managers_are_told_of_a_stock_alert_through_the_outbox(
 
     alerts = [message for message in mail.outbox if message.to == [manager.email]]
     assert len(alerts) == 1 and alerts[0].subject == f"Out of stock: {sku.code}"
+
+
+def test_past_events_are_recorded_as_sent_and_never_delivered(django_capture_on_commit_callbacks):
+    from notifications.services import recorded_as_history
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        with recorded_as_history():
+            order = make_order()
+
+    message = Notification.objects.get(order=order, kind=NotificationKind.ORDER_PLACED)
+    assert message.status == NotificationStatus.SENT
+    assert not [c for c in callbacks if "deliver_notification" in getattr(c, "__qualname__", "")]
+    # Outside the block, messages go out again.
+    assert services.notify(kind=NotificationKind.ORDER_PLACED, key="live", address="a@example.com")
