@@ -294,9 +294,8 @@ def test_managers_are_told_of_a_stock_alert_through_the_outbox(
 def test_past_events_are_recorded_as_sent_and_never_delivered(django_capture_on_commit_callbacks):
     from notifications.services import recorded_as_history
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        with recorded_as_history():
-            order = make_order()
+    with django_capture_on_commit_callbacks() as callbacks, recorded_as_history():
+        order = make_order()
 
     message = Notification.objects.get(order=order, kind=NotificationKind.ORDER_PLACED)
     assert message.status == NotificationStatus.SENT
