@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from kombu.exceptions import ChannelError
 
 from config.celery import app as celery_app
 
@@ -31,7 +32,10 @@ def queue_depth(queue: str = "celery") -> int | None:
     try:
         with celery_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-            declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+            try:
+                declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+            except ChannelError:
+                return 0  # Redis deletes an empty list: no queue is an empty queue
             return declared.message_count
     except Exception:  # the page says "unknown"; the broker's health is on /healthz
         logger.warning("queue depth of %s unavailable", queue, exc_info=True)

@@ -40,6 +40,9 @@ class NotificationStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     # Given up after the last attempt (or a failure no retry can fix); an admin may retry.
     FAILED = "failed", _("Failed")
+    # Not sent: by the time it was due, the order had moved on (a reminder for an order already
+    # paid or cancelled, a delay notice for a delivered parcel).
+    SKIPPED = "skipped", _("Skipped: no longer true")
 
 
 class Notification(models.Model):

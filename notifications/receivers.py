@@ -178,7 +178,7 @@ def shipment_delayed(sender, shipment_id: int, order_id: int | None = None, **kw
     )
     stall = f"{shipment_id}:{last_event or 0}"
     order = _order(order_id or shipment.order_id)
-    details = {"shipments": _shipment_details([shipment])}
+    details = {"shipments": _shipment_details([shipment]), "shipment_id": shipment.pk}
     _tell_customer(order, NotificationKind.SHIPMENT_DELAYED, f"shipment_delayed:{stall}", details)
     _tell_staff(
         _service_agents(),

@@ -190,6 +190,11 @@ def due_for_dispatch(*, limit: int | None = None) -> list[int]:
 def send_claimed(notification: Notification) -> None:
     """Render and send a row this worker claimed, then mark it sent. Raises what the channel
     raised, after recording it (`record_failure`)."""
+    if _no_longer_true(notification):
+        Notification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
+            status=NotificationStatus.SKIPPED
+        )
+        return
     try:
         rendered = render(notification)
         get_channel(notification.channel).send(notification, rendered)
@@ -209,6 +214,22 @@ def send_claimed(notification: Notification) -> None:
             notification.pk,
             notification.dedup_key,
         )
+
+
+def _no_longer_true(notification: Notification) -> bool:
+    """A message that would now mislead: sent late (broker down, retries), the order moved on."""
+    from orders.models import OrderState, Shipment
+
+    order = notification.order
+    if notification.kind == NotificationKind.PAYMENT_REMINDER:
+        return order is None or order.state != OrderState.PENDING_PAYMENT
+    if notification.kind in (
+        NotificationKind.SHIPMENT_DELAYED,
+        NotificationKind.SHIPMENT_DELAYED_STAFF,
+    ):
+        shipment_id = notification.context.get("shipment_id")
+        return Shipment.objects.filter(pk=shipment_id, delivered_at__isnull=False).exists()
+    return False
 
 
 def retry_delay(attempts: int) -> int:

@@ -522,6 +522,8 @@ def orders_owed_refunds(*, older_than: timedelta, limit: int = 200) -> list[int]
             order__state=OrderState.CANCELLED,
             order__cancelled_at__lt=timezone.now() - older_than,
         )
+        # A refund the gateway refused has flagged the order for a person: not the sweep's.
+        .exclude(refunds__status=RefundStatus.FAILED)
         .annotate(refunded=refunded)
         .filter(refunded__lt=Coalesce(F("captured_amount"), F("amount")))
         .order_by("order__cancelled_at")

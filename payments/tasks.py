@@ -1,4 +1,3 @@
-
 """Background work: giving a cancelled order's money back (AFS-1), and the sandbox gateway's
 server-to-server notification (ORD-4)."""
 

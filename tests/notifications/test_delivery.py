@@ -302,3 +302,21 @@ def test_past_events_are_recorded_as_sent_and_never_delivered(django_capture_on_
     assert not [c for c in callbacks if "deliver_notification" in getattr(c, "__qualname__", "")]
     # Outside the block, messages go out again.
     assert services.notify(kind=NotificationKind.ORDER_PLACED, key="live", address="a@example.com")
+
+
+def test_a_reminder_due_after_the_order_was_paid_is_skipped(mailoutbox):
+    from orders.models import OrderState
+
+    order = make_order(state=OrderState.PAID)
+    message = services.notify(
+        kind=NotificationKind.PAYMENT_REMINDER,
+        key="late-reminder",
+        order=order,
+        address="late@example.com",
+    )
+
+    tasks.deliver_notification(message.pk)
+
+    message.refresh_from_db()
+    assert message.status == NotificationStatus.SKIPPED
+    assert not [m for m in mailoutbox if m.to == ["late@example.com"]]
