@@ -4,7 +4,9 @@ Taken from Django settings when set there, else from the environment, else a def
 
 - SITE_URL: the shop's public address, for links in messages (default http://127.0.0.1:8000).
 - NOTIFICATION_CHANNELS: {code: dotted path of a `channels.Channel` class}.
-- NOTIFICATION_MAX_ATTEMPTS: attempts before a message is given up as failed (6).
+- NOTIFICATION_MAX_ATTEMPTS: attempts before a message is given up as failed (12: with the
+  doubling delays capped at an hour, about eight hours of trying — a mail server down for a
+  while does not turn every message of the outage into a failure).
 - NOTIFICATION_RETRY_BASE_SECONDS: the first retry's delay, doubled each time (60), up to
   NOTIFICATION_RETRY_MAX_SECONDS (3600).
 - NOTIFICATION_LEASE_SECONDS: a claim older than this belongs to a worker that died (300). Must
@@ -38,7 +40,7 @@ def channels() -> dict[str, str]:
 
 
 def max_attempts() -> int:
-    return _int("NOTIFICATION_MAX_ATTEMPTS", 6)
+    return _int("NOTIFICATION_MAX_ATTEMPTS", 12)
 
 
 def retry_base_seconds() -> int:

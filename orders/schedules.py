@@ -100,14 +100,20 @@ def confirmations_due(now: datetime) -> QuerySet[Order]:
     The AUTO_CONFIRM_DAYS are counted per parcel: from its delivery when the carrier reported
     one (a "delivered" tracking event stamps `Shipment.delivered_at`), else from its hand-over
     to the carrier. The order is due once every parcel is that old, and the order itself was
-    shipped that long ago (index `order_shipped_since`)."""
+    shipped that long ago (index `order_shipped_since`). Cash-on-delivery orders wait for
+    their cash to be recorded."""
     cutoff = now - timedelta(days=settings.AUTO_CONFIRM_DAYS)
     recent_parcel = Shipment.objects.filter(order=OuterRef("pk")).filter(
         Q(delivered_at__gt=cutoff) | Q(delivered_at__isnull=True, shipped_at__gt=cutoff)
     )
-    return Order.objects.filter(
-        state=OrderState.SHIPPED, needs_review=False, shipped_at__lte=cutoff
-    ).exclude(Exists(recent_parcel))
+    # A cash-on-delivery order whose cash was never recorded may have been refused at the
+    # door: it is the service desk's to settle, not the clock's to complete.
+    cash_missing = Q(payment_method=PaymentMethod.CASH_ON_DELIVERY, paid_at__isnull=True)
+    return (
+        Order.objects.filter(state=OrderState.SHIPPED, needs_review=False, shipped_at__lte=cutoff)
+        .exclude(cash_missing)
+        .exclude(Exists(recent_parcel))
+    )
 
 
 def delayed_shipments(now: datetime) -> QuerySet[Shipment]:

@@ -235,6 +235,23 @@ def test_shipped_order_with_no_delivery_is_confirmed_n_days_after_shipment():
     assert [call["order_id"] for call in completed] == [order.pk]
 
 
+def test_a_cash_on_delivery_order_waits_for_its_cash_before_it_is_confirmed():
+    from orders import services as order_services
+    from orders.models import PaymentMethod
+
+    order = placed_at(T0, state=OrderState.SHIPPED, payment_method=PaymentMethod.CASH_ON_DELIVERY)
+
+    with at(T0 + timedelta(days=11)):
+        assert schedules.confirm_delivered_orders() == 0  # refused at the door? the desk's
+        order_services.record_cash_on_delivery(
+            order_id=order.pk, amount=order.total_amount, actor=None
+        )
+        assert schedules.confirm_delivered_orders() == 1
+
+    order.refresh_from_db()
+    assert order.state == OrderState.COMPLETED
+
+
 def test_a_delivered_parcel_is_confirmed_n_days_after_its_delivery():
     order = placed_at(T0, state=OrderState.SHIPPED)
     shipment = _ship(order, T0)
