@@ -313,21 +313,26 @@ def deactivate_coupon(*, coupon_id: int, actor, reason: str = "") -> Coupon:
     """Switch a coupon off: it no longer applies to carts; past uses stay recorded. Recorded
     in the audit trail unless it was off already. Needs `promotions.change_coupon`."""
     _require(actor, "promotions.change_coupon")
+    return _deactivate(Coupon, coupon_id, PromotionKind.COUPON, "code", actor, reason)
+
+
+def _deactivate(model, pk: int, kind: str, label_field: str, actor, reason: str):
+    """Lock the promotion, switch it off if it is on, and record that in the audit trail."""
     with transaction.atomic():
-        coupon = Coupon.objects.select_for_update().get(pk=coupon_id)
-        if coupon.is_active:
-            coupon.is_active = False
-            coupon.save(update_fields=["is_active"])
+        promotion = model.objects.select_for_update().get(pk=pk)
+        if promotion.is_active:
+            promotion.is_active = False
+            promotion.save(update_fields=["is_active"])
             _record(
-                kind=PromotionKind.COUPON,
-                promotion=coupon,
-                label=coupon.code,
+                kind=kind,
+                promotion=promotion,
+                label=getattr(promotion, label_field),
                 action=PromotionAction.DEACTIVATED,
                 actor=actor,
                 changes={"is_active": ["true", "false"]},
                 reason=reason,
             )
-        return coupon
+        return promotion
 
 
 def create_threshold_discount(
@@ -387,18 +392,6 @@ def deactivate_threshold_discount(
     """Switch a threshold discount off: it no longer applies to carts. Recorded in the audit
     trail unless it was off already. Needs `promotions.change_thresholddiscount`."""
     _require(actor, "promotions.change_thresholddiscount")
-    with transaction.atomic():
-        promotion = ThresholdDiscount.objects.select_for_update().get(pk=promotion_id)
-        if promotion.is_active:
-            promotion.is_active = False
-            promotion.save(update_fields=["is_active"])
-            _record(
-                kind=PromotionKind.THRESHOLD,
-                promotion=promotion,
-                label=promotion.name,
-                action=PromotionAction.DEACTIVATED,
-                actor=actor,
-                changes={"is_active": ["true", "false"]},
-                reason=reason,
-            )
-        return promotion
+    return _deactivate(
+        ThresholdDiscount, promotion_id, PromotionKind.THRESHOLD, "name", actor, reason
+    )
