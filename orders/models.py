@@ -402,11 +402,46 @@ class OrderNumberCounter(models.Model):
 
 
 # --- Shipments and tracking (ORD-9, FUL-5, FUL-6) ---------------------------------------------
+class CarrierIntegration(models.TextChoices):
+    # Tracking numbers come from the carrier's interface (fulfillment.carriers); the built-in
+    # sandbox makes them up, for demos and tests.
+    SANDBOX = "sandbox", _("Sandbox (numbers generated here)")
+    # The carrier's own waybills: the packer types or scans the number printed on them.
+    MANUAL = "manual", _("Manual (number typed or scanned)")
+
+
+class ShippingService(models.TextChoices):
+    """The carrier's service chosen at packing (FUL-3, 002 §4.2)."""
+
+    EXPRESS = "express", _("Express")
+    FREIGHT = "freight", _("Freight")
+
+
 class Carrier(models.Model):
     """A courier company the shop hands parcels to (configured in the Django admin)."""
 
     code = models.CharField(_("code"), max_length=10, unique=True)
     name = models.CharField(_("name"), max_length=50)
+    integration = models.CharField(
+        _("tracking numbers"),
+        max_length=10,
+        choices=CarrierIntegration.choices,
+        default=CarrierIntegration.MANUAL,
+    )
+    is_default = models.BooleanField(
+        _("default carrier"),
+        default=False,
+        help_text=_("Orders reaching the warehouse are planned with this carrier."),
+    )
+    express_days = models.PositiveSmallIntegerField(
+        _("express delivery (days)"), default=2, help_text=_("Days from hand-over to delivery.")
+    )
+    freight_days = models.PositiveSmallIntegerField(
+        _("freight delivery (days)"), default=5, help_text=_("Days from hand-over to delivery.")
+    )
+    # Shared with the carrier: its tracking pushes to /webhooks/carriers/<code>/ are signed
+    # with it (HMAC-SHA256). Empty: the carrier cannot push.
+    webhook_secret = models.CharField(_("webhook secret"), max_length=100, blank=True)
     # The carrier's public tracking page for one parcel; "{number}" is replaced by the
     # tracking number.
     tracking_url_template = models.CharField(
@@ -421,6 +456,11 @@ class Carrier(models.Model):
         ordering = ["code"]
         verbose_name = _("carrier")
         verbose_name_plural = _("carriers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="carrier_one_default"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -435,6 +475,9 @@ class Carrier(models.Model):
             raise ValidationError(
                 {"tracking_url_template": _("The address must start with https://.")}
             )
+
+    def delivery_days(self, service: str) -> int:
+        return self.freight_days if service == ShippingService.FREIGHT else self.express_days
 
     def tracking_url(self, tracking_number: str) -> str:
         """The public page that tracks `tracking_number`, or "" if the carrier has none."""
@@ -455,7 +498,16 @@ class Shipment(models.Model):
         Carrier, verbose_name=_("carrier"), on_delete=models.PROTECT, related_name="shipments"
     )
     tracking_number = models.CharField(_("tracking number"), max_length=30)
+    service = models.CharField(
+        _("service"),
+        max_length=10,
+        choices=ShippingService.choices,
+        default=ShippingService.EXPRESS,
+    )
+    weight_grams = models.PositiveIntegerField(_("weight (g)"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("handed over at"))
+    # What the customer is told at hand-over (FUL-5): hand-over day + the carrier's days.
+    expected_delivery = models.DateField(_("expected delivery"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     # When the parcel was found without movement for too long (FUL-6): flagged once.
     delay_flagged_at = models.DateTimeField(_("flagged as delayed at"), null=True, blank=True)

@@ -6,7 +6,7 @@ Both are safe to call twice with the same input: the second call finds what the 
 """
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,7 +14,15 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 
-from .models import Carrier, Order, OrderState, Shipment, TrackingEvent, TrackingStatus
+from .models import (
+    Carrier,
+    Order,
+    OrderState,
+    Shipment,
+    ShippingService,
+    TrackingEvent,
+    TrackingStatus,
+)
 
 # Carriers' waybill numbers are letters and digits (SF1234567890123, 773012345678901, …).
 TRACKING_NUMBER = re.compile(r"^[A-Z0-9]{8,30}$")
@@ -34,8 +42,22 @@ def normalize_tracking_number(raw: str) -> str:
     return re.sub(r"[\s-]+", "", raw or "").upper()
 
 
-def record_shipment(*, order_id: int, carrier_code: str, tracking_number: str, actor) -> Shipment:
+def record_shipment(
+    *,
+    order_id: int,
+    carrier_code: str,
+    tracking_number: str,
+    actor,
+    service: str = ShippingService.EXPRESS,
+    weight_grams: int | None = None,
+    part_of_split: bool = False,
+) -> Shipment:
     """Record that a parcel of the order left with `carrier_code` under `tracking_number`.
+
+    The expected delivery is the hand-over day plus the carrier's days for `service` (FUL-5).
+    `part_of_split`: the parcel is one warehouse's part of an order split across warehouses
+    (INV-6), which may leave before the other warehouses have picked theirs (the order is
+    still "paid"); the warehouse floor says so after checking the parcel was packed.
 
     Locks the order row, so that shipments of one order are recorded one at a time. The same
     carrier and number recorded again for the same order returns the shipment already stored
@@ -66,18 +88,24 @@ def record_shipment(*, order_id: int, carrier_code: str, tracking_number: str, a
             if existing.order_id == order_id:
                 return existing
             raise _already_used(carrier, number)
-        if order.state not in SHIPPABLE_STATES:
+        allowed = SHIPPABLE_STATES + ((OrderState.PAID,) if part_of_split else ())
+        if order.state not in allowed:
             raise ShipmentRefused(
                 _("Order %(number)s is “%(state)s”: it cannot be shipped now.")
                 % {"number": order.number, "state": order.get_state_display()}
             )
+        now = timezone.now()
         try:
             with transaction.atomic():
                 return Shipment.objects.create(
                     order_id=order_id,
                     carrier=carrier,
                     tracking_number=number,
-                    shipped_at=timezone.now(),
+                    service=service,
+                    weight_grams=weight_grams,
+                    shipped_at=now,
+                    expected_delivery=timezone.localdate(now)
+                    + timedelta(days=carrier.delivery_days(service)),
                     created_by=actor,
                 )
         except IntegrityError:
