@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("staff/orders/", include("orders.urls_staff")),
     path("staff/stock/", include("inventory.urls")),
+    path("staff/floor/", include("fulfillment.urls")),
     path("staff/promotions/", include("promotions.urls")),
     path("staff/shipping/", include("checkout.urls_staff")),
     path("staff/", include("workspace.urls")),

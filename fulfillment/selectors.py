@@ -1,0 +1,312 @@
+"""Reads for the warehouse floor: the queue, pick lists, what goes into a parcel (FUL-1..FUL-4).
+
+Each function answers in a fixed number of queries whatever the number of orders or lines:
+allocations are fetched for all the orders at once and joined to their order lines in Python
+by the line reference (`order_line:<id>`) inventory keeps.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+
+from inventory.models import Allocation, AllocationState, Backorder
+from orders.models import OrderLine, OrderState
+from orders.services import stock_group
+
+from .models import Fulfillment, FulfillmentState, SizeFilter, Wave
+
+ORDER_GROUP_PREFIX = stock_group(0)[:-1]  # "order:"
+LINE_PREFIX = "order_line:"
+OPEN_ALLOCATIONS = (AllocationState.RESERVED, AllocationState.PICKED)
+
+
+def queue(
+    *,
+    warehouse_id: int,
+    carrier_id: int | None = None,
+    cutoff: datetime | None = None,
+    size: str = SizeFilter.ANY,
+) -> QuerySet[Fulfillment]:
+    """Fulfillments a new pick list may take, oldest first (FUL-1): ready, not held, in no
+    pick list, their order paid (or cash on delivery), not held for review, not waiting for
+    stock."""
+    rows = Fulfillment.objects.filter(
+        warehouse_id=warehouse_id,
+        state=FulfillmentState.READY,
+        held=False,
+        wave__isnull=True,
+        order__state=OrderState.PAID,
+        order__needs_review=False,
+    ).filter(~Exists(_open_backorders()))
+    if carrier_id:
+        rows = rows.filter(carrier_id=carrier_id)
+    if cutoff is not None:
+        rows = rows.filter(released_at__lte=cutoff)
+    if size == SizeFilter.SINGLE:
+        rows = rows.filter(units=1)
+    elif size == SizeFilter.MULTI:
+        rows = rows.filter(units__gt=1)
+    return rows.order_by("released_at", "pk")
+
+
+def _open_backorders() -> QuerySet[Backorder]:
+    """The open backorders of the outer fulfillment's order (INV-5: it ships complete)."""
+    group = Concat(Value(ORDER_GROUP_PREFIX), Cast(OuterRef("order_id"), CharField()))
+    return Backorder.objects.filter(group=group, filled_at__isnull=True, cancelled_at__isnull=True)
+
+
+def order_id_of_group(group: str) -> int | None:
+    if group.startswith(ORDER_GROUP_PREFIX) and group[len(ORDER_GROUP_PREFIX) :].isdigit():
+        return int(group[len(ORDER_GROUP_PREFIX) :])
+    return None
+
+
+def line_id_of(reference: str) -> int | None:
+    if reference.startswith(LINE_PREFIX) and reference[len(LINE_PREFIX) :].isdigit():
+        return int(reference[len(LINE_PREFIX) :])
+    return None
+
+
+def allocations_of(
+    fulfillments: Iterable[Fulfillment], *, states: Iterable[str] = OPEN_ALLOCATIONS
+) -> dict[int, list[Allocation]]:
+    """{fulfillment id: its allocations} (the order's units in that fulfillment's warehouse),
+    with stock, bin and SKU, in bin walking order. One query."""
+    by_key = {(f.order_id, f.warehouse_id): f.pk for f in fulfillments}
+    result: dict[int, list[Allocation]] = {pk: [] for pk in by_key.values()}
+    if not by_key:
+        return result
+    groups = {stock_group(order_id) for order_id, _warehouse in by_key}
+    warehouses = {warehouse for _order, warehouse in by_key}
+    rows = (
+        Allocation.objects.filter(
+            group__in=groups, state__in=list(states), stock__bin__warehouse_id__in=warehouses
+        )
+        .select_related("stock__bin", "stock__sku__product")
+        .order_by("stock__bin__walk_order", "stock__bin__code", "pk")
+    )
+    for allocation in rows:
+        key = (order_id_of_group(allocation.group), allocation.stock.bin.warehouse_id)
+        if key in by_key:
+            result[by_key[key]].append(allocation)
+    return result
+
+
+def order_lines_for(allocations: Iterable[Allocation]) -> dict[int, OrderLine]:
+    """The order lines behind allocations (names and variants as sold). One query."""
+    ids = {line_id_of(a.line) for a in allocations} - {None}
+    return OrderLine.objects.in_bulk(ids) if ids else {}
+
+
+# --- pick lists -------------------------------------------------------------------------------
+@dataclass
+class SlotShare:
+    """One order's share of a pick line: what to put into that order's tote."""
+
+    slot: int
+    order_number: str
+    quantity: int
+    picked: int
+
+
+@dataclass
+class PickLine:
+    """One stop of the walk: a SKU in a bin, with the units to take for every order."""
+
+    bin_code: str
+    walk_order: int
+    sku_id: int
+    sku_code: str
+    barcode: str
+    name: str
+    variant: str
+    is_fragile: bool
+    quantity: int = 0
+    picked: int = 0
+    shares: list[SlotShare] = field(default_factory=list)
+
+    @property
+    def left(self) -> int:
+        return self.quantity - self.picked
+
+    @property
+    def done(self) -> bool:
+        return self.picked >= self.quantity
+
+
+@dataclass
+class Slot:
+    """One order of a pick list: its tote number for sorting afterwards, and its progress."""
+
+    slot: int
+    fulfillment: Fulfillment
+    units: int = 0
+    picked: int = 0
+
+    @property
+    def order_number(self) -> str:
+        return self.fulfillment.order.number
+
+
+@dataclass
+class PickList:
+    wave: Wave
+    lines: list[PickLine]
+    slots: list[Slot]
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def picked(self) -> int:
+        return sum(line.picked for line in self.lines)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.units else self.picked * 100 // self.units
+
+
+def wave_fulfillments(wave: Wave) -> list[Fulfillment]:
+    """The orders of a pick list in tote order (oldest first). One query."""
+    return list(
+        Fulfillment.objects.filter(wave=wave)
+        .select_related("order", "carrier")
+        .order_by("released_at", "pk")
+    )
+
+
+def pick_list(wave: Wave) -> PickList:
+    """The pick list of `wave`: lines grouped by bin and SKU in walking order, each with the
+    per-order breakdown (tote slot, order number, units), and per-order progress (FUL-1).
+    Stopped and short orders are left out. Three queries."""
+    fulfillments = [
+        f
+        for f in wave_fulfillments(wave)
+        if f.state not in (FulfillmentState.CANCELLED, FulfillmentState.SHORT)
+    ]
+    slots = {f.pk: Slot(slot=n, fulfillment=f) for n, f in enumerate(fulfillments, start=1)}
+    lines: dict[tuple[int, int], PickLine] = {}
+    states = (*OPEN_ALLOCATIONS, AllocationState.SHIPPED)
+    for fulfillment_id, allocations in allocations_of(fulfillments, states=states).items():
+        slot = slots[fulfillment_id]
+        for allocation in allocations:
+            stock = allocation.stock
+            key = (stock.bin_id, stock.sku_id)
+            line = lines.get(key)
+            if line is None:
+                sku = stock.sku
+                line = lines[key] = PickLine(
+                    bin_code=stock.bin.code,
+                    walk_order=stock.bin.walk_order,
+                    sku_id=sku.pk,
+                    sku_code=sku.code,
+                    barcode=sku.barcode,
+                    name=sku.product.name,
+                    variant=sku.variant_label,
+                    is_fragile=sku.is_fragile,
+                )
+            picked = (
+                allocation.quantity
+                if allocation.state == AllocationState.SHIPPED
+                else allocation.picked
+            )
+            line.quantity += allocation.quantity
+            line.picked += picked
+            slot.units += allocation.quantity
+            slot.picked += picked
+            share = next((s for s in line.shares if s.slot == slot.slot), None)
+            if share is None:
+                line.shares.append(
+                    SlotShare(slot.slot, slot.order_number, allocation.quantity, picked)
+                )
+            else:
+                share.quantity += allocation.quantity
+                share.picked += picked
+    ordered = sorted(
+        lines.values(), key=lambda line: (line.walk_order, line.bin_code, line.sku_code)
+    )
+    return PickList(wave=wave, lines=ordered, slots=list(slots.values()))
+
+
+# --- packing ----------------------------------------------------------------------------------
+@dataclass
+class PackLine:
+    sku_id: int
+    sku_code: str
+    barcode: str
+    name: str
+    variant: str
+    is_fragile: bool
+    weight_grams: int
+    quantity: int
+    confirmed: int
+
+    @property
+    def done(self) -> bool:
+        return self.confirmed >= self.quantity
+
+
+def pack_lines(fulfillment: Fulfillment) -> list[PackLine]:
+    """What goes into the fulfillment's parcels, per SKU, with the units the packer has
+    confirmed by scanning; fragile goods first so that they are packed with care. Two
+    queries."""
+    states = (*OPEN_ALLOCATIONS, AllocationState.SHIPPED)
+    allocations = allocations_of([fulfillment], states=states)[fulfillment.pk]
+    names = order_lines_for(allocations)
+    lines: dict[int, PackLine] = {}
+    for allocation in allocations:
+        sku = allocation.stock.sku
+        line = lines.get(sku.pk)
+        if line is None:
+            sold = names.get(line_id_of(allocation.line))
+            line = lines[sku.pk] = PackLine(
+                sku_id=sku.pk,
+                sku_code=sku.code,
+                barcode=sku.barcode,
+                name=sold.product_name if sold else sku.product.name,
+                variant=sold.variant_label if sold else sku.variant_label,
+                is_fragile=sku.is_fragile,
+                weight_grams=sku.weight_grams,
+                quantity=0,
+                confirmed=int(fulfillment.packed_counts.get(str(sku.pk), 0)),
+            )
+        line.quantity += allocation.quantity
+    return sorted(lines.values(), key=lambda line: (not line.is_fragile, line.sku_code))
+
+
+def find_by_code(code: str, *, warehouse_id: int | None = None) -> list[Fulfillment]:
+    """The fulfillments a packer's scan names: an order number or a pick-list number."""
+    code = (code or "").strip().upper()
+    rows = Fulfillment.objects.select_related("order", "warehouse", "carrier")
+    if warehouse_id:
+        rows = rows.filter(warehouse_id=warehouse_id)
+    wave_pk = Wave.pk_from_number(code)
+    if wave_pk is not None:
+        return list(rows.filter(wave_id=wave_pk).order_by("released_at", "pk"))
+    return list(rows.filter(order__number=code).order_by("pk"))
+
+
+# Stopped after picking: the goods are out of their bins until someone puts them back.
+TO_PUT_BACK = Q(
+    state=FulfillmentState.CANCELLED,
+    stopped_from__in=[FulfillmentState.PICKED, FulfillmentState.PACKED],
+    put_back_at__isnull=True,
+)
+
+
+def floor_counts(*, warehouse_id: int) -> dict[str, int]:
+    """The warehouse home's counters: two queries whatever the volume."""
+    counts = Fulfillment.objects.filter(warehouse_id=warehouse_id).aggregate(
+        in_waves=Count("pk", filter=Q(state=FulfillmentState.READY, wave__isnull=False)),
+        held=Count("pk", filter=Q(state=FulfillmentState.READY, held=True)),
+        picked=Count("pk", filter=Q(state=FulfillmentState.PICKED)),
+        packed=Count("pk", filter=Q(state=FulfillmentState.PACKED)),
+        short=Count("pk", filter=Q(state=FulfillmentState.SHORT)),
+        to_put_back=Count("pk", filter=TO_PUT_BACK),
+    )
+    counts["queue"] = queue(warehouse_id=warehouse_id).count()
+    return counts
