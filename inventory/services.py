@@ -575,12 +575,21 @@ def pick_all(*, group: str, actor=None) -> int:
         return picked
 
 
-def ship(*, group: str, actor=None) -> int:
+def ship(
+    *, group: str, actor=None, warehouse_id: int | None = None, missing_ok: bool = False
+) -> int:
     """Consume the picked units of `group` at shipment: they leave the packing area and the
-    warehouse. Every reservation of the group must be fully picked. Returns the units shipped."""
+    warehouse. With `warehouse_id`, only that warehouse's part (one parcel of an order split
+    across warehouses, INV-6). Every reservation shipped must be fully picked. Returns the units
+    shipped; nothing left to ship is refused unless `missing_ok` (the last warehouse's part was
+    already consumed at its hand-over)."""
     with transaction.atomic():
         allocations = _locked_allocations(group, [AllocationState.RESERVED, AllocationState.PICKED])
+        if warehouse_id is not None:
+            allocations = [a for a in allocations if a.stock.bin.warehouse_id == warehouse_id]
         if not allocations:
+            if missing_ok:
+                return 0
             raise StockError(_("Nothing is waiting to ship."))
         if any(a.picked < a.quantity for a in allocations):
             raise StockError(_("Not everything has been picked yet."))

@@ -345,10 +345,15 @@ class OrderEventKind(models.TextChoices):
     FLAGGED = "flagged", _("Flagged for review")
     RELEASED = "released", _("Released after review")
     REFUNDED = "refunded", _("Refunded")
+    WAREHOUSE_HELD = "warehouse_held", _("Held in the warehouse")
+    WAREHOUSE_RELEASED = "warehouse_released", _("Released to the warehouse")
+    SHORT_PICK = "short_pick", _("Short pick reported")
     PICKED = "picked", _("Picked")
+    PART_SHIPPED = "part_shipped", _("Part of the order shipped")
     SHIPPED = "shipped", _("Shipped")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
+    INTERCEPTED = "intercepted", _("Stopped in the warehouse")
 
 
 class OrderEvent(models.Model):

@@ -429,14 +429,18 @@ def release_held_order(*, order_id: int, actor, reason: str) -> Order:
             reason=reason.strip()[:500],
             details={"held_for": held_for},
         )
+        signals.order_released.send(sender=Order, order_id=order.pk, actor=actor)
     return order
 
 
-def record_cash_on_delivery(*, order_id: int, amount: Decimal, actor, reference: str = "") -> Order:
+def record_cash_on_delivery(
+    *, order_id: int, amount: Decimal, actor, reference: str = "", reason: str = ""
+) -> Order:
     """The carrier collected the cash of a cash-on-delivery order (ORD-4).
 
     The state does not move: it says where the goods are; the payment is stamped on the order
     and written to the timeline. Refused twice, before shipment, and for another amount.
+    `actor=None` is the system acting on the carrier's report; `reason` says so in the timeline.
     """
     if actor is not None and not actor.has_perm("orders.record_cash_payment"):
         raise OrderActionNotAllowed(_("You are not allowed to do this to this order."))
@@ -470,6 +474,7 @@ def record_cash_on_delivery(*, order_id: int, amount: Decimal, actor, reference:
             kind=OrderEventKind.CASH_COLLECTED,
             from_state=order.state,
             to_state=order.state,
+            reason=reason[:500],
             details={"amount": str(amount), "reference": reference},
         )
     return order
@@ -551,6 +556,7 @@ def accept_cash_on_delivery(*, order_id: int) -> Order:
         transition_name="accept_cash_on_delivery",
         kind=OrderEventKind.COD_ACCEPTED,
         actor=None,
+        signal=signals.order_cod_accepted,
     )
 
 
@@ -581,10 +587,12 @@ def mark_picked(*, order_id: int, actor) -> Order:
 
 
 def mark_shipped(*, order_id: int, actor) -> Order:
-    """The parcel left: its units leave the packing area and the warehouse (INV-3)."""
+    """The (last) parcel left: its units leave the packing area and the warehouse (INV-3).
+    The warehouse floor consumes each warehouse's part at its hand-over, so what is left to
+    consume here may be nothing."""
 
     def ship(order: Order) -> None:
-        inventory_services.ship(group=stock_group(order.pk), actor=actor)
+        inventory_services.ship(group=stock_group(order.pk), actor=actor, missing_ok=True)
         order.shipped_at = timezone.now()
 
     return _apply_transition(

@@ -10,7 +10,14 @@ from django.dispatch import Signal
 order_placed = Signal()
 # The gateway's payment was applied: the order is paid.
 order_paid = Signal()
-# The parcel left the warehouse.
+# A cash-on-delivery order was accepted for fulfilment without payment (ORD-4).
+order_cod_accepted = Signal()
+# An agent let an order held for review go on (ORD-6), with `actor`.
+order_released = Signal()
+# One warehouse's parcels of an order split across warehouses left (INV-6, FUL-5), with
+# `shipment_ids`; the rest of the order follows. The last part sends `order_shipped` instead.
+order_part_shipped = Signal()
+# Every parcel of the order left the warehouse.
 order_shipped = Signal()
 # Receipt confirmed, by the customer, an agent or the system (ORD-10).
 order_completed = Signal()

@@ -170,6 +170,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Batches of printed documents (FUL-4): PDFs written by the worker and downloaded through the
+# web server, so both must see this folder (a shared volume in docker-compose.yml).
+DOCUMENTS_DIR = VAR_DIR / "documents"
 
 # --- E-mail ---------------------------------------------------------------------------------
 # Embedded default: messages are stored in the database and listed at /dev/mail/ (DEBUG only).
@@ -313,6 +316,15 @@ PAYMENT_REMINDER_MINUTES_BEFORE = env_int("PAYMENT_REMINDER_MINUTES_BEFORE", 10)
 AUTO_CONFIRM_DAYS = env_int("AUTO_CONFIRM_DAYS", 10)
 # A parcel not delivered and with no tracking event for this many hours is delayed (FUL-6).
 SHIPMENT_DELAY_HOURS = env_int("SHIPMENT_DELAY_HOURS", 48)
+
+# --- Warehouse floor (FUL-1..FUL-7) -------------------------------------------------------------
+# Paid orders reach the warehouse's queue by themselves; true holds them there until staff
+# release them (in batches on a promotion day, FUL-7).
+WAREHOUSE_HOLD_NEW_ORDERS = env_bool("WAREHOUSE_HOLD_NEW_ORDERS", False)
+# Orders per pick list when waves are cut in bulk, unless the planner says otherwise.
+WAVE_SIZE = env_int("WAVE_SIZE", 50)
+# Packing warns when the parcels weigh more than this many percent off the goods' weight.
+PACKING_WEIGHT_TOLERANCE_PERCENT = env_int("PACKING_WEIGHT_TOLERANCE_PERCENT", 15)
 # Rows locked and handled per transaction, and at most per run (the next run goes on).
 SCHEDULE_BATCH_SIZE = env_int("SCHEDULE_BATCH_SIZE", 100)
 SCHEDULE_MAX_PER_RUN = env_int("SCHEDULE_MAX_PER_RUN", 5000)
