@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 class FulfillmentState(models.TextChoices):
@@ -41,7 +41,7 @@ OPEN_STATES = (
 )
 
 
-class Fulfillment(models.Model):
+class Fulfillment(FSMModelMixin, models.Model):
     """The part of one order that one warehouse picks, packs and ships."""
 
     order = models.ForeignKey(
@@ -167,7 +167,7 @@ class SizeFilter(models.TextChoices):
     MULTI = "multi", _("Multi-item orders")
 
 
-class Wave(models.Model):
+class Wave(FSMModelMixin, models.Model):
     """A pick list (拣货单): the orders of one warehouse picked in one walk. A wave of one
     order is the single-order pick list. Its number, printed as a barcode, is what the picker
     scans to start."""

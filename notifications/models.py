@@ -13,6 +13,7 @@ class NotificationKind(models.TextChoices):
     PAYMENT_RECEIVED = "payment_received", _("Payment received")
     PAYMENT_REMINDER = "payment_reminder", _("Payment reminder")
     ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+    ORDER_PART_SHIPPED = "order_part_shipped", _("Part of an order shipped")
     ORDER_SHIPPED = "order_shipped", _("Order shipped")
     SHIPMENT_DELAYED = "shipment_delayed", _("Shipment delayed")
     ORDER_COMPLETED = "order_completed", _("Order completed")

@@ -126,6 +126,9 @@ def _shipment_details(shipments) -> list[dict]:
             "carrier": shipment.carrier.name,
             "tracking_number": shipment.tracking_number,
             "tracking_url": shipment.tracking_url(),
+            "expected_delivery": (
+                shipment.expected_delivery.isoformat() if shipment.expected_delivery else ""
+            ),
         }
         for shipment in shipments
     ]
@@ -139,6 +142,18 @@ def order_shipped(sender, order_id: int, **kwargs) -> None:
         _order(order_id),
         NotificationKind.ORDER_SHIPPED,
         f"order_shipped:{order_id}",
+        {"shipments": _shipment_details(shipments)},
+    )
+
+
+@receiver(signals.order_part_shipped, dispatch_uid="notifications.order_part_shipped")
+def order_part_shipped(sender, order_id: int, shipment_ids=(), **kwargs) -> None:
+    """FUL-5, INV-6: one warehouse's parcels of a split order left; the rest follows."""
+    shipments = Shipment.objects.filter(pk__in=list(shipment_ids)).select_related("carrier")
+    _tell_customer(
+        _order(order_id),
+        NotificationKind.ORDER_PART_SHIPPED,
+        f"order_part_shipped:{order_id}:{min(shipment_ids, default=0)}",
         {"shipments": _shipment_details(shipments)},
     )
 

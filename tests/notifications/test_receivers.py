@@ -2,9 +2,11 @@
 change (ORD-2, ORD-5, ORD-6, ORD-10, FUL-5, FUL-6)."""
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from notifications.models import Notification, NotificationKind
 from orders import services, signals
@@ -75,6 +77,7 @@ def test_shipping_tells_the_carrier_and_tracking_number_of_each_parcel():
                 "carrier": "SF Express",
                 "tracking_number": "SF1234567890",
                 "tracking_url": "https://sf.example.com/t/SF1234567890",
+                "expected_delivery": str(timezone.localdate() + timedelta(days=2)),
             }
         ]
     }
