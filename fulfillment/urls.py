@@ -4,4 +4,5 @@ app_name = "floor"
 
 urlpatterns = [
     path("documents/", include("fulfillment.urls_documents")),
+    path("promotion-day/", include("fulfillment.urls_bulk")),
 ]
