@@ -11,12 +11,13 @@ from datetime import datetime
 
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 
 from inventory.models import Allocation, AllocationState, Backorder
 from orders.models import OrderLine, OrderState
 from orders.services import stock_group
 
-from .models import Fulfillment, FulfillmentState, SizeFilter, Wave
+from .models import Fulfillment, FulfillmentState, Parcel, ShortPick, SizeFilter, Wave, WaveState
 
 ORDER_GROUP_PREFIX = stock_group(0)[:-1]  # "order:"
 LINE_PREFIX = "order_line:"
@@ -116,6 +117,7 @@ class SlotShare:
 class PickLine:
     """One stop of the walk: a SKU in a bin, with the units to take for every order."""
 
+    bin_id: int
     bin_code: str
     walk_order: int
     sku_id: int
@@ -200,6 +202,7 @@ def pick_list(wave: Wave) -> PickList:
             if line is None:
                 sku = stock.sku
                 line = lines[key] = PickLine(
+                    bin_id=stock.bin_id,
                     bin_code=stock.bin.code,
                     walk_order=stock.bin.walk_order,
                     sku_id=sku.pk,
@@ -310,3 +313,92 @@ def floor_counts(*, warehouse_id: int) -> dict[str, int]:
     )
     counts["queue"] = queue(warehouse_id=warehouse_id).count()
     return counts
+
+
+# --- lists of the floor screens (each one query, sliced or paginated by the view) -------------
+def held(*, warehouse_id: int) -> QuerySet[Fulfillment]:
+    return (
+        Fulfillment.objects.filter(
+            warehouse_id=warehouse_id, state=FulfillmentState.READY, held=True
+        )
+        .select_related("order")
+        .order_by("released_at", "pk")
+    )
+
+
+def open_short_picks(*, warehouse_id: int) -> list[ShortPick]:
+    return list(
+        ShortPick.objects.filter(
+            fulfillment__warehouse_id=warehouse_id, resolved_at__isnull=True
+        ).select_related("fulfillment__order", "sku__product", "bin", "reported_by")[:50]
+    )
+
+
+def to_put_back(*, warehouse_id: int) -> list[Fulfillment]:
+    return list(
+        Fulfillment.objects.filter(TO_PUT_BACK, warehouse_id=warehouse_id)
+        .select_related("order")
+        .order_by("cancelled_at")[:50]
+    )
+
+
+def waves(*, warehouse_id: int, state: str = "") -> QuerySet[Wave]:
+    rows = Wave.objects.filter(warehouse_id=warehouse_id).select_related("picker", "carrier")
+    if state in WaveState.values:
+        rows = rows.filter(state=state)
+    return rows.order_by("-created_at", "-pk")
+
+
+def open_waves(*, warehouse_id: int) -> list[Wave]:
+    return list(
+        waves(warehouse_id=warehouse_id).filter(state__in=[WaveState.OPEN, WaveState.PICKING])[:20]
+    )
+
+
+def waves_of_picker(*, user) -> list[Wave]:
+    """Pick lists waiting for this picker, or being picked by them."""
+    return list(
+        Wave.objects.filter(
+            Q(picker=user) | Q(picker__isnull=True, state=WaveState.OPEN),
+            state__in=[WaveState.OPEN, WaveState.PICKING],
+        )
+        .select_related("warehouse")
+        .order_by("created_at", "pk")[:20]
+    )
+
+
+def short_picks_of(wave: Wave) -> list[ShortPick]:
+    return list(
+        ShortPick.objects.filter(wave=wave).select_related("fulfillment__order", "sku", "bin")
+    )
+
+
+def ready_to_pack(*, warehouse_id: int) -> QuerySet[Fulfillment]:
+    return (
+        Fulfillment.objects.filter(warehouse_id=warehouse_id, state=FulfillmentState.PICKED)
+        .select_related("order", "wave")
+        .order_by("picked_at", "pk")
+    )
+
+
+def handed_over_today(*, warehouse_id: int) -> dict:
+    """Today's hand-overs in the warehouse: the count per carrier and the latest 20."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = Parcel.objects.filter(fulfillment__warehouse_id=warehouse_id, handed_over_at__gte=start)
+    return {
+        "by_carrier": list(
+            rows.values("carrier__name").annotate(parcels=Count("pk")).order_by("-parcels")
+        ),
+        "latest": list(
+            rows.select_related("carrier", "fulfillment__order").order_by("-handed_over_at")[:20]
+        ),
+    }
+
+
+def parcels_waiting(*, warehouse_id: int) -> int:
+    """Packed parcels not yet handed over."""
+    return Parcel.objects.filter(
+        fulfillment__warehouse_id=warehouse_id,
+        fulfillment__state=FulfillmentState.PACKED,
+        handed_over_at__isnull=True,
+    ).count()

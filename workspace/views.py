@@ -17,6 +17,7 @@ from accounts.roles import Role
 from accounts.views import home_url_for
 from core import health
 from core import operations as operations_info
+from fulfillment.views import home as floor_home
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
 from orders import selectors as order_selectors
@@ -40,17 +41,8 @@ def _queue_page(request: HttpRequest, state: str):
 @role_required(Role.WAREHOUSE)
 @require_GET
 def warehouse_home(request: HttpRequest) -> HttpResponse:
-    counts = order_selectors.state_counts()
-    return render(
-        request,
-        "workspace/warehouse_home.html",
-        {
-            "to_pick": counts.get(OrderState.PAID, 0),
-            "to_ship": counts.get(OrderState.PICKED, 0),
-            "page": _queue_page(request, OrderState.PAID),
-            "now": timezone.now(),
-        },
-    )
+    """Warehouse staff start on the floor: its counters, queue and scanner screens (FUL-1)."""
+    return floor_home(request)
 
 
 @role_required(Role.SERVICE)
