@@ -29,8 +29,10 @@ RUN export SECRET_KEY="build-only-throwaway-secret-key-not-used-at-runtime-01234
     && PYTHON=python bash scripts/compilemessages.sh \
     && python manage.py collectstatic --noinput -v 0
 
+# var/documents exists in the image so that the named volume mounted there (docker-compose.yml)
+# starts owned by the app user, who writes the printed batches into it.
 RUN useradd --system --create-home --uid 10001 --user-group app \
-    && mkdir -p /app/var \
+    && mkdir -p /app/var/documents \
     && chown -R app:app /app/var
 
 USER app
