@@ -132,6 +132,7 @@ CUSTOMER_EVENT_TITLES = {
     OrderEventKind.CASH_COLLECTED: _("Cash paid to the courier"),
     OrderEventKind.ADDRESS_CHANGED: _("Delivery address changed"),
     OrderEventKind.PICKED: _("Items picked and packed"),
+    OrderEventKind.PART_SHIPPED: _("Part of the order handed to the carrier"),
     OrderEventKind.SHIPPED: _("Handed to the carrier"),
     OrderEventKind.COMPLETED: _("Receipt confirmed"),
     OrderEventKind.CANCELLED: _("Order cancelled"),
