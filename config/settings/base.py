@@ -259,6 +259,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.check_stock_ledger",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Document batches whose hand-over to the worker was lost are sent again; week-old PDFs
+    # are deleted (FUL-4).
+    "tidy-document-batches": {
+        "task": "fulfillment.tasks.tidy_document_batches",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------------
