@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("orders.urls_public")),
     path("", include("notifications.urls")),
+    path("webhooks/carriers/", include("orders.urls_webhooks")),
     path("staff/orders/", include("orders.urls_staff")),
     path("staff/stock/", include("inventory.urls")),
     path("staff/floor/", include("fulfillment.urls")),

@@ -1,9 +1,12 @@
 import re
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Channel, OrderState
+from . import tracking_io
+from .models import Channel, OrderState, TrackingStatus
+from .shipments import DESCRIPTION_MAX, LOCATION_MAX
 
 
 class StaffOrderFilterForm(forms.Form):
@@ -129,3 +132,51 @@ class ReleaseHeldOrderForm(forms.Form):
             attrs={"placeholder": _("e.g. called the customer, amount confirmed")}
         ),
     )
+
+
+class TrackingEventForm(forms.Form):
+    """A carrier's scan typed in by staff (FUL-6), for one parcel. The time is the shop's
+    local time."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=TrackingStatus.choices)
+    occurred_at = forms.DateTimeField(
+        label=_("Time (local)"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    location = forms.CharField(label=_("Location"), max_length=LOCATION_MAX, required=False)
+    description = forms.CharField(
+        label=_("Description"), max_length=DESCRIPTION_MAX, required=False
+    )
+
+    def clean_occurred_at(self):
+        at = self.cleaned_data["occurred_at"]
+        problem = tracking_io.time_problem(at, now=timezone.now())
+        if problem:
+            raise forms.ValidationError(problem)
+        return at
+
+    def problems(self) -> str:
+        """Every error, each with its field's label, in one line for a message."""
+        return "; ".join(
+            f"{self.fields[name].label}: {' '.join(errors)}"
+            if name in self.fields
+            else " ".join(errors)
+            for name, errors in self.errors.items()
+        )
+
+
+class TrackingImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8 (with or without BOM) or GB18030, comma-separated, with a header row."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        if uploaded.size > tracking_io.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                tracking_io.too_big_message(uploaded.size, tracking_io.IMPORT_MAX_BYTES)
+            )
+        return uploaded

@@ -5,9 +5,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_fsm import can_proceed
@@ -30,11 +32,13 @@ from .forms import (
     MyOrdersFilterForm,
     ReleaseHeldOrderForm,
     StaffOrderFilterForm,
+    TrackingEventForm,
     normalize_phone,
 )
-from .models import Order, OrderEventKind, OrderState
+from .models import Order, OrderEventKind, OrderState, TrackingEvent
 
 STAFF_PAGE_SIZE = 50
+ADD_TRACKING = "orders.add_trackingevent"
 CUSTOMER_PAGE_SIZE = 10
 
 
@@ -251,12 +255,14 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
         and order.awaits_cash()
         and order.state in (OrderState.SHIPPED, OrderState.COMPLETED)
     )
+    parcels = _parcels_with_tracking(order, can_add=request.user.has_perm(ADD_TRACKING))
     return render(
         request,
         "orders/staff/order_detail.html",
         {
             "order": order,
             "lines": lines,
+            "parcels": parcels,
             "cancel_form": CancelOrderForm() if can_cancel else None,
             "release_form": ReleaseHeldOrderForm() if can_release else None,
             "cash_form": (
@@ -266,6 +272,27 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
             ),
         },
     )
+
+
+def _parcels_with_tracking(order: Order, *, can_add: bool) -> list[tuple]:
+    """(shipment, its tracking events newest first, a form to add one or None) per parcel,
+    in one query for all the events (FUL-6)."""
+    shipments = list(order.shipments.all())
+    prefetch_related_objects(
+        shipments,
+        Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-id")),
+    )
+    now = timezone.now()
+    return [
+        (
+            shipment,
+            shipment.tracking_events.all(),
+            TrackingEventForm(auto_id=f"id_track{shipment.pk}_%s", initial={"occurred_at": now})
+            if can_add
+            else None,
+        )
+        for shipment in shipments
+    ]
 
 
 def _staff_action(request, number: str, form_class, invalid: str, act, done: str):
