@@ -30,7 +30,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, models, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -38,12 +38,25 @@ from accounts.models import User
 from accounts.roles import Role, sync_roles
 from catalog.barcodes import make_ean13
 from catalog.models import SKU, Category, Product
+from fulfillment import selectors as floor_selectors
+from fulfillment import services as floor
+from fulfillment.models import (
+    ActivityKind,
+    FloorActivity,
+    Fulfillment,
+    FulfillmentState,
+    PackageType,
+    Parcel,
+    Wave,
+)
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import Bin, RegionPriority, StockMovement, StockThreshold, Warehouse
 from notifications.services import recorded_as_history
 from orders import services, shipments
 from orders.models import (
+    Carrier,
+    CarrierIntegration,
     Channel,
     Order,
     OrderEvent,
@@ -52,6 +65,7 @@ from orders.models import (
     OrderState,
     PaymentMethod,
     Shipment,
+    ShippingService,
     TrackingStatus,
 )
 from orders.numbers import allocate_order_numbers
@@ -891,7 +905,9 @@ def plan_demo_orders(*, skus: Sequence[SKU], now: datetime) -> list[PlannedOrder
     return plans
 
 
-def _walk(plan: PlannedOrder, order: Order, actors: dict[str, User | None]) -> None:
+def _walk(
+    plan: PlannedOrder, order: Order, actors: dict[str, User | None], *, now: datetime
+) -> None:
     """Take a freshly created order through the services, one planned step at a time."""
     for step in plan.steps[1:]:
         actor = actors[step.actor] if step.actor else None
@@ -902,21 +918,100 @@ def _walk(plan: PlannedOrder, order: Order, actors: dict[str, User | None]) -> N
         elif step.kind == OrderEventKind.COD_ACCEPTED:
             services.accept_cash_on_delivery(order_id=order.pk)
         elif step.kind == OrderEventKind.PICKED:
-            services.mark_picked(order_id=order.pk, actor=actor)
+            _pick_on_the_floor(order, actor)
         elif step.kind == OrderEventKind.SHIPPED:
-            shipments.record_shipment(
-                order_id=order.pk,
-                carrier_code=plan_carrier(plan),
-                tracking_number=plan_tracking_number(plan),
-                actor=actor,
-            )
-            services.mark_shipped(order_id=order.pk, actor=actor)
+            _pack_and_hand_over(plan, order, actor)
+            # The carrier's scans up to now; a delivered cash-on-delivery parcel records its
+            # cash, before the customer confirms receipt (ORD-4, FUL-6).
+            _track_demo_parcel(plan, order.pk, now=now)
         elif step.kind == OrderEventKind.COMPLETED:
             services.complete_order(order_id=order.pk, actor=actor, reason=step.reason)
         elif step.kind == OrderEventKind.CANCELLED:
             services.cancel_order(order_id=order.pk, actor=actor, reason=step.reason)
         else:
             raise AssertionError(f"no service for a {step.kind} step")
+
+
+def _pick_on_the_floor(order: Order, picker: User) -> None:
+    """FUL-1, FUL-2: the order's own pick list, scanned unit by unit as a picker does."""
+    for fulfillment in Fulfillment.objects.filter(order=order, state=FulfillmentState.READY):
+        (wave,) = floor.create_waves(
+            warehouse_id=fulfillment.warehouse_id,
+            actor=picker,
+            fulfillment_ids=[fulfillment.pk],
+            wave_size=1,
+        )
+        floor.start_picking(code=wave.number, actor=picker)
+        for line in floor_selectors.pick_list(wave).lines:
+            for _unit in range(line.left):
+                floor.record_pick_scan(wave_id=wave.pk, code=line.barcode, actor=picker)
+
+
+def _pack_and_hand_over(plan: PlannedOrder, order: Order, packer: User) -> None:
+    """FUL-3, FUL-5: every item scanned into a weighed parcel with the carrier's waybill
+    number, then the parcel's hand-over scan."""
+    carrier = Carrier.objects.get(code=plan_carrier(plan))
+    rng = random.Random(DEMO_SEED * 13 + plan.seq)
+    parts = Fulfillment.objects.filter(order=order, state=FulfillmentState.PICKED).order_by("pk")
+    for index, fulfillment in enumerate(parts):
+        for line in floor_selectors.pack_lines(fulfillment):
+            for _unit in range(line.quantity - line.confirmed):
+                floor.record_pack_scan(
+                    fulfillment_id=fulfillment.pk, code=line.barcode, actor=packer
+                )
+        number = plan_tracking_number(plan)
+        if index:  # a second warehouse's parcel of a split order has its own waybill
+            number = f"{number[:-2]}{index:02d}"
+        floor.add_parcel(
+            fulfillment_id=fulfillment.pk,
+            package_type=PackageType.BOX_S if fulfillment.units < 3 else PackageType.BOX_M,
+            # The goods and the box: a little over the goods' weight, within the tolerance.
+            weight_grams=fulfillment.expected_weight_grams + rng.randrange(40, 120),
+            carrier_id=carrier.pk,
+            service=ShippingService.EXPRESS,
+            tracking_number=number,
+            weight_confirmed=True,
+            actor=packer,
+        )
+        floor.record_hand_over(code=number, actor=packer)
+
+
+def _backdate_floor(plan: PlannedOrder, order_id: int) -> None:
+    """Move the order's floor work (pick list, scans, parcels) to the planned times, so that
+    the per-picker and per-packer figures read like the last 90 days. Orders stopped on the
+    floor long ago had their goods put back the same day."""
+    at = {step.kind: step.at for step in plan.steps}
+    released = at.get(OrderEventKind.PAID) or at.get(OrderEventKind.COD_ACCEPTED)
+    if released is None:
+        return
+    picked, shipped = at.get(OrderEventKind.PICKED), at.get(OrderEventKind.SHIPPED)
+    packed = picked + (shipped - picked) / 2 if picked and shipped else None
+    parts = Fulfillment.objects.filter(order_id=order_id)
+    parts.update(released_at=released, picked_at=picked, packed_at=packed, shipped_at=shipped)
+    if picked:
+        Wave.objects.filter(fulfillments__order_id=order_id).update(
+            created_at=picked - timedelta(minutes=25),
+            started_at=picked - timedelta(minutes=20),
+            finished_at=picked,
+        )
+        FloorActivity.objects.filter(fulfillment__order_id=order_id, kind=ActivityKind.PICK).update(
+            at=picked
+        )
+    if packed:
+        FloorActivity.objects.filter(fulfillment__order_id=order_id, kind=ActivityKind.PACK).update(
+            at=packed
+        )
+        Parcel.objects.filter(fulfillment__order_id=order_id).update(
+            packed_at=packed, handed_over_at=shipped
+        )
+        FloorActivity.objects.filter(
+            fulfillment__order_id=order_id, kind=ActivityKind.HAND_OVER
+        ).update(at=shipped)
+    cancelled = at.get(OrderEventKind.CANCELLED)
+    if cancelled:
+        parts.filter(state=FulfillmentState.CANCELLED).update(
+            cancelled_at=cancelled, put_back_at=cancelled + timedelta(hours=1)
+        )
 
 
 def _backdate(plan: PlannedOrder, order_id: int) -> None:
@@ -938,6 +1033,12 @@ def _backdate(plan: PlannedOrder, order_id: int) -> None:
         Order.objects.filter(pk=order_id).update(
             updated_at=previous, **timestamps_from_steps(plan.steps)
         )
+        # Cash collected on delivery is recorded by the delivered scan: at the delivery.
+        delivered = Shipment.objects.filter(order_id=order_id).aggregate(at=Max("delivered_at"))
+        if delivered["at"] and OrderEvent.objects.filter(
+            order_id=order_id, kind=OrderEventKind.CASH_COLLECTED
+        ).update(created_at=delivered["at"]):
+            Order.objects.filter(pk=order_id).update(paid_at=delivered["at"])
 
 
 # Carriers of the demo parcels, the busiest first (codes of orders/migrations/0006_carriers.py).
@@ -964,8 +1065,12 @@ def _track_demo_parcel(plan: PlannedOrder, order_id: int, *, now: datetime) -> N
     shipped_at = at.get(OrderEventKind.SHIPPED)
     if shipped_at is None:
         return
-    shipment = Shipment.objects.get(order_id=order_id)
-    Shipment.objects.filter(pk=shipment.pk).update(shipped_at=shipped_at, created_at=shipped_at)
+    shipment = Shipment.objects.filter(order_id=order_id).order_by("pk").first()
+    Shipment.objects.filter(order_id=order_id).update(
+        shipped_at=shipped_at,
+        created_at=shipped_at,
+        expected_delivery=timezone.localdate(shipped_at) + timedelta(days=2),
+    )
     rng = random.Random(DEMO_SEED * 11 + plan.seq)
     city, district = plan.address.city, plan.address.district
     completed_at = at.get(OrderEventKind.COMPLETED)
@@ -1054,9 +1159,9 @@ def seed_demo_orders(
             "warehouse": accounts.staff[Role.WAREHOUSE],
             "service": accounts.staff[Role.SERVICE],
         }
-        _walk(plan, order, actors)
+        _walk(plan, order, actors, now=now)
         _backdate(plan, order.pk)
-        _track_demo_parcel(plan, order.pk, now=now)
+        _backdate_floor(plan, order.pk)
         created += 1
     return created
 
@@ -1375,12 +1480,22 @@ def seed_checkout(accounts: DemoAccounts, *, now: datetime) -> None:
         )
 
 
+def seed_carriers() -> None:
+    """The demo ships with SF through the sandbox carrier: packers may leave the tracking
+    number empty and get one (FUL-3). The other carriers' numbers are typed from waybills."""
+    if not Carrier.objects.filter(is_default=True).exists():
+        Carrier.objects.filter(code="SF").update(
+            integration=CarrierIntegration.SANDBOX, is_default=True
+        )
+
+
 def seed_demo(*, now: datetime | None = None) -> DemoResult:
     """Everything `manage.py seed_demo` creates. Idempotent; refuses in production."""
     started = time.perf_counter()
     accounts, skus = seed_base()
     seed_inventory(skus)
     seed_checkout(accounts, now=now or timezone.now())
+    seed_carriers()
     # The history's messages are recorded as sent, not mailed: only the live demo orders
     # below (reminded and cancelled by beat within minutes) send anything.
     with recorded_as_history():
