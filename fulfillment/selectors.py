@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -17,7 +17,17 @@ from inventory.models import Allocation, AllocationState, Backorder
 from orders.models import OrderLine, OrderState
 from orders.services import stock_group
 
-from .models import Fulfillment, FulfillmentState, Parcel, ShortPick, SizeFilter, Wave, WaveState
+from .models import (
+    ActivityKind,
+    FloorActivity,
+    Fulfillment,
+    FulfillmentState,
+    Parcel,
+    ShortPick,
+    SizeFilter,
+    Wave,
+    WaveState,
+)
 
 ORDER_GROUP_PREFIX = stock_group(0)[:-1]  # "order:"
 LINE_PREFIX = "order_line:"
@@ -402,3 +412,20 @@ def parcels_waiting(*, warehouse_id: int) -> int:
         fulfillment__state=FulfillmentState.PACKED,
         handed_over_at__isnull=True,
     ).count()
+
+
+def activity_today(*, warehouse_id: int) -> list[dict]:
+    """Per person today: units picked, short picks, orders packed, parcels handed over. One
+    grouped query (the reports build their per-picker and per-packer figures the same way)."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return list(
+        FloorActivity.objects.filter(warehouse_id=warehouse_id, at__gte=start)
+        .values("actor__first_name", "actor__email")
+        .annotate(
+            picked=Sum("units", filter=Q(kind=ActivityKind.PICK), default=0),
+            shorts=Count("pk", filter=Q(kind=ActivityKind.SHORT)),
+            packed=Count("pk", filter=Q(kind=ActivityKind.PACK, units__gt=0)),
+            handed_over=Count("pk", filter=Q(kind=ActivityKind.HAND_OVER)),
+        )
+        .order_by("-picked", "actor__email")
+    )

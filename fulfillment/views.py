@@ -112,6 +112,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "shorts": selectors.open_short_picks(warehouse_id=warehouse.pk),
         "to_put_back": selectors.to_put_back(warehouse_id=warehouse.pk),
         "open_waves": selectors.open_waves(warehouse_id=warehouse.pk),
+        "activity": selectors.activity_today(warehouse_id=warehouse.pk),
         "wave_form": WaveForm(),
         **_warehouse_context(warehouse, warehouses),
         **_abilities(request),

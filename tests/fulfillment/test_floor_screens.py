@@ -236,3 +236,13 @@ def test_a_stopped_order_shows_stop_on_the_packing_screen_and_is_put_back(client
     assert order.number in home
     client.post(reverse("floor:put_back", args=[fulfillment.pk]))
     assert Fulfillment.objects.get(pk=fulfillment.pk).put_back_at is not None
+
+
+def test_the_home_shows_what_each_person_did_today(client, floor, picker):
+    order = paid_order([stocked(floor, 2)], [2])
+    pick_everything(pick_list_for(floor, [order], picker), picker)
+
+    page = client.get(reverse("floor:home")).content.decode()
+
+    assert "activity-title" in page
+    assert picker.first_name in page
