@@ -50,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order_address",
         "orders.record_cash_payment",
         "orders.release_held_order",
+        "fulfillment.view_fulfillment",
         "orders.add_trackingevent",
         "inventory.view_stock",
         "inventory.view_stockmovement",

@@ -9,7 +9,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -428,4 +438,23 @@ def activity_today(*, warehouse_id: int) -> list[dict]:
             handed_over=Count("pk", filter=Q(kind=ActivityKind.HAND_OVER)),
         )
         .order_by("-picked", "actor__email")
+    )
+
+
+def order_on_floor(*, number: str) -> list[Fulfillment]:
+    """An order's parts on the floor with their warehouse, pick list, parcels and open short
+    picks. Three queries."""
+    return list(
+        Fulfillment.objects.filter(order__number=number)
+        .select_related("warehouse", "wave__picker", "carrier", "order")
+        .prefetch_related(
+            Prefetch("parcels", queryset=Parcel.objects.select_related("carrier", "packed_by")),
+            Prefetch(
+                "short_picks",
+                queryset=ShortPick.objects.filter(resolved_at__isnull=True).select_related(
+                    "sku", "bin"
+                ),
+            ),
+        )
+        .order_by("pk")
     )

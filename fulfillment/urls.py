@@ -10,6 +10,7 @@ urlpatterns = [
     path("waves/new/", views.create_waves, name="create_waves"),
     path("waves/<int:wave_id>/", views.wave, name="wave"),
     path("waves/<int:wave_id>/cancel/", views.cancel_wave, name="cancel_wave"),
+    path("orders/<str:number>/", views.order_status, name="order_status"),
     path("hold/", views.hold_or_release, name="hold_or_release"),
     path("stopped/<int:fulfillment_id>/put-back/", views.put_back, name="put_back"),
     path("pick/", views.pick_start, name="pick"),

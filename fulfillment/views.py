@@ -221,6 +221,16 @@ def put_back(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     return redirect("floor:home")
 
 
+@floor_permission("fulfillment.view_fulfillment")
+@require_GET
+def order_status(request: HttpRequest, number: str) -> HttpResponse:
+    """Where an order is on the floor, per warehouse: for the staff order page (loaded into it
+    by htmx) and on its own without JavaScript."""
+    parts = selectors.order_on_floor(number=number)
+    template = "fulfillment/_order_status.html" if request.htmx else "fulfillment/order_status.html"
+    return render(request, template, {"parts": parts, "number": number, **_abilities(request)})
+
+
 # --- pick lists -------------------------------------------------------------------------------
 @_see_floor
 @require_GET

@@ -246,3 +246,18 @@ def test_the_home_shows_what_each_person_did_today(client, floor, picker):
 
     assert "activity-title" in page
     assert picker.first_name in page
+
+
+def test_the_staff_order_page_loads_where_the_order_is_on_the_floor(client, floor, picker):
+    order = paid_order([stocked(floor, 1)])
+    wave = pick_list_for(floor, [order], picker)
+    client.force_login(UserFactory(role=Role.SERVICE))
+
+    page = client.get(reverse("staff_orders:detail", args=[order.number])).content.decode()
+    status = client.get(reverse("floor:order_status", args=[order.number]), **HTMX)
+
+    assert reverse("floor:order_status", args=[order.number]) in page
+    assert status.status_code == 200
+    assert wave.number in status.content.decode()
+    client.force_login(UserFactory(role=Role.CUSTOMER))
+    assert client.get(reverse("floor:order_status", args=[order.number])).status_code == 403
