@@ -102,7 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Counters, the queue (oldest first, paginated), short picks and stopped orders."""
     warehouse, warehouses = _working_warehouse(request)
     if warehouse is None:
-        return render(request, "inventory/no_warehouse.html", {})
+        return render(request, "fulfillment/no_warehouse.html", {})
     queue = selectors.queue(warehouse_id=warehouse.pk).select_related("order", "carrier")
     page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -237,7 +237,7 @@ def order_status(request: HttpRequest, number: str) -> HttpResponse:
 def waves(request: HttpRequest) -> HttpResponse:
     warehouse, warehouses = _working_warehouse(request)
     if warehouse is None:
-        return render(request, "inventory/no_warehouse.html", {})
+        return render(request, "fulfillment/no_warehouse.html", {})
     state = request.GET.get("state", "")
     rows = selectors.waves(warehouse_id=warehouse.pk, state=state)
     context = {
@@ -511,7 +511,7 @@ def remove_parcel(request: HttpRequest, parcel_id: int) -> HttpResponse:
 def hand_over(request: HttpRequest) -> HttpResponse:
     warehouse, warehouses = _working_warehouse(request)
     if warehouse is None:
-        return render(request, "inventory/no_warehouse.html", {})
+        return render(request, "fulfillment/no_warehouse.html", {})
     result = error = None
     if request.method == "POST":
         form = ScanForm(request.POST)
