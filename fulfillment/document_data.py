@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.templatetags.shop import mask_phone
-from inventory.models import AllocationState
 from orders.models import Order, ShippingService
 
 from . import selectors
 from .models import DocumentKind, Fulfillment, FulfillmentState, Parcel, SizeFilter, Wave
-from .selectors import PackLine, PickList, line_id_of
+from .selectors import PackLine, PickList
 
 CHUNK = 200
 
@@ -218,40 +217,6 @@ class PackingSlip:
         return sum(line.quantity for line in self.lines)
 
 
-def pack_lines_of(fulfillments: Sequence[Fulfillment]) -> dict[int, list[PackLine]]:
-    """`selectors.pack_lines` for many fulfillments at once: two queries in all.
-
-    The same lines, built the same way (the SKU's lines summed, names and variants as sold,
-    fragile goods first); tests/fulfillment/test_documents.py checks that the two agree."""
-    states = (*selectors.OPEN_ALLOCATIONS, AllocationState.SHIPPED)
-    allocations = selectors.allocations_of(fulfillments, states=states)
-    names = selectors.order_lines_for(a for rows in allocations.values() for a in rows)
-    result: dict[int, list[PackLine]] = {}
-    for fulfillment in fulfillments:
-        lines: dict[int, PackLine] = {}
-        for allocation in allocations.get(fulfillment.pk, []):
-            sku = allocation.stock.sku
-            line = lines.get(sku.pk)
-            if line is None:
-                sold = names.get(line_id_of(allocation.line))
-                line = lines[sku.pk] = PackLine(
-                    sku_id=sku.pk,
-                    sku_code=sku.code,
-                    barcode=sku.barcode,
-                    name=sold.product_name if sold else sku.product.name,
-                    variant=sold.variant_label if sold else sku.variant_label,
-                    is_fragile=sku.is_fragile,
-                    weight_grams=sku.weight_grams,
-                    quantity=0,
-                    confirmed=int(fulfillment.packed_counts.get(str(sku.pk), 0)),
-                )
-            line.quantity += allocation.quantity
-        result[fulfillment.pk] = sorted(
-            lines.values(), key=lambda line: (not line.is_fragile, line.sku_code)
-        )
-    return result
-
-
 def packing_slips(fulfillment_ids: Iterable) -> list[PackingSlip]:
     """The packing slips of `fulfillment_ids` in the order given. Three queries."""
     ids = unique_ids(fulfillment_ids)
@@ -263,7 +228,7 @@ def packing_slips(fulfillment_ids: Iterable) -> list[PackingSlip]:
         .select_related("order", "warehouse"),
         ids,
     )
-    lines = pack_lines_of(fulfillments)
+    lines = selectors.pack_lines_of(fulfillments)
     return [PackingSlip(f, lines[f.pk]) for f in fulfillments]
 
 

@@ -5,7 +5,7 @@ allocations are fetched for all the orders at once and joined to their order lin
 by the line reference (`order_line:<id>`) inventory keeps.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -274,31 +274,41 @@ class PackLine:
 
 
 def pack_lines(fulfillment: Fulfillment) -> list[PackLine]:
-    """What goes into the fulfillment's parcels, per SKU, with the units the packer has
-    confirmed by scanning; fragile goods first so that they are packed with care. Two
-    queries."""
+    """The packing screen's lines of one fulfillment (see `pack_lines_of`)."""
+    return pack_lines_of([fulfillment])[fulfillment.pk]
+
+
+def pack_lines_of(fulfillments: Sequence[Fulfillment]) -> dict[int, list[PackLine]]:
+    """What goes into each fulfillment's parcels, per SKU (names and variants as sold), with
+    the units the packer has confirmed by scanning; fragile goods first so that they are
+    packed with care. Two queries for any number of fulfillments (packing slips in bulk)."""
     states = (*OPEN_ALLOCATIONS, AllocationState.SHIPPED)
-    allocations = allocations_of([fulfillment], states=states)[fulfillment.pk]
-    names = order_lines_for(allocations)
-    lines: dict[int, PackLine] = {}
-    for allocation in allocations:
-        sku = allocation.stock.sku
-        line = lines.get(sku.pk)
-        if line is None:
-            sold = names.get(line_id_of(allocation.line))
-            line = lines[sku.pk] = PackLine(
-                sku_id=sku.pk,
-                sku_code=sku.code,
-                barcode=sku.barcode,
-                name=sold.product_name if sold else sku.product.name,
-                variant=sold.variant_label if sold else sku.variant_label,
-                is_fragile=sku.is_fragile,
-                weight_grams=sku.weight_grams,
-                quantity=0,
-                confirmed=int(fulfillment.packed_counts.get(str(sku.pk), 0)),
-            )
-        line.quantity += allocation.quantity
-    return sorted(lines.values(), key=lambda line: (not line.is_fragile, line.sku_code))
+    allocations = allocations_of(fulfillments, states=states)
+    names = order_lines_for(a for rows in allocations.values() for a in rows)
+    result: dict[int, list[PackLine]] = {}
+    for fulfillment in fulfillments:
+        lines: dict[int, PackLine] = {}
+        for allocation in allocations.get(fulfillment.pk, []):
+            sku = allocation.stock.sku
+            line = lines.get(sku.pk)
+            if line is None:
+                sold = names.get(line_id_of(allocation.line))
+                line = lines[sku.pk] = PackLine(
+                    sku_id=sku.pk,
+                    sku_code=sku.code,
+                    barcode=sku.barcode,
+                    name=sold.product_name if sold else sku.product.name,
+                    variant=sold.variant_label if sold else sku.variant_label,
+                    is_fragile=sku.is_fragile,
+                    weight_grams=sku.weight_grams,
+                    quantity=0,
+                    confirmed=int(fulfillment.packed_counts.get(str(sku.pk), 0)),
+                )
+            line.quantity += allocation.quantity
+        result[fulfillment.pk] = sorted(
+            lines.values(), key=lambda line: (not line.is_fragile, line.sku_code)
+        )
+    return result
 
 
 def find_by_code(code: str, *, warehouse_id: int | None = None) -> list[Fulfillment]:

@@ -219,15 +219,6 @@ def test_progress_is_reported_every_25_labels_and_at_the_end(shelf):
     assert heard == [25, 50, 60]
 
 
-def test_batched_packing_lines_are_the_packing_screens_lines(shelf):
-    fulfillments = [floor_order(shelf, lines=3, first_bin=n * 3) for n in range(3)]
-
-    batched = document_data.pack_lines_of(fulfillments)
-
-    for fulfillment in fulfillments:
-        assert batched[fulfillment.pk] == pack_lines(fulfillment)
-
-
 # --- HTML -------------------------------------------------------------------------------------
 def test_html_label_has_svg_barcodes_a_masked_phone_and_print_css(client, shelf):
     fulfillment = floor_order(shelf)
