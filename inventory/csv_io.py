@@ -6,7 +6,6 @@ number in the file; a clean file is then received in one transaction through
 """
 
 import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import SKU
+from core.csv_upload import ImportRefused, header_positions, read_rows
 
 from . import selectors, services
 from .models import Bin, StockImport, Warehouse
@@ -130,28 +130,8 @@ class ImportCheck:
         return sum(row.quantity for row in self.rows)
 
 
-class ImportRefused(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportRefused(_("The file is not text in UTF-8 or GB18030: save it as CSV (UTF-8)."))
-
-
 def _header_map(header: list[str]) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = name.strip().lower().replace(" ", "_").replace("-", "_")
-        for column, aliases in _COLUMNS.items():
-            if key in aliases and column not in positions:
-                positions[column] = index
+    positions = header_positions(header, _COLUMNS)
     missing = [c for c in ("warehouse", "bin", "quantity") if c not in positions]
     if "sku_code" not in positions and "barcode" not in positions:
         missing.insert(0, "sku_code / barcode")
@@ -166,53 +146,11 @@ def _header_map(header: list[str]) -> dict[str, int]:
     return positions
 
 
-def too_big_message(size: int, limit: int) -> str:
-    return _("The file is %(size)d KB; the limit is %(limit)d KB. Split it into smaller files.") % {
-        "size": -(-size // 1024),
-        "limit": limit // 1024,
-    }
-
-
 def read_file(uploaded) -> list[tuple[int, dict[str, str]]]:
     """(line number, {column: text}) for each non-blank row of an uploaded CSV file."""
-    if uploaded.size > IMPORT_MAX_BYTES:
-        raise ImportRefused(too_big_message(uploaded.size, IMPORT_MAX_BYTES))
-    text = _decode(uploaded.read(IMPORT_MAX_BYTES + 1))
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportRefused(_("The file is empty.")) from None
-    except csv.Error as error:
-        raise ImportRefused(_("The file is not valid CSV: %(error)s") % {"error": error}) from None
-    positions = _header_map(header)
-    rows = []
-    try:
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            values = {
-                column: (cells[index].strip() if index < len(cells) else "")
-                for column, index in positions.items()
-            }
-            rows.append((reader.line_num, values))
-            if len(rows) > IMPORT_MAX_ROWS:
-                raise ImportRefused(
-                    _("The file has more than %(limit)d rows. Split it into smaller files.")
-                    % {"limit": IMPORT_MAX_ROWS}
-                )
-    except csv.Error as error:
-        raise ImportRefused(
-            _("Line %(line)d is not valid CSV: %(error)s")
-            % {"line": reader.line_num, "error": error}
-        ) from None
-    if not rows:
-        raise ImportRefused(_("The file has a header but no rows."))
-    return rows
+    return read_rows(
+        uploaded, header_map=_header_map, max_bytes=IMPORT_MAX_BYTES, max_rows=IMPORT_MAX_ROWS
+    )
 
 
 def check_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> ImportCheck:

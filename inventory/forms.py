@@ -9,7 +9,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from . import csv_io, selectors
+from core.csv_upload import too_big_message
+
+from . import selectors
 from .models import MovementKind, Warehouse
 
 MAX_QUANTITY = 1_000_000
@@ -415,7 +417,7 @@ class StockImportForm(forms.Form):
     def clean_file(self):
         uploaded = self.cleaned_data["file"]
         if uploaded.size > self.max_bytes:
-            raise forms.ValidationError(csv_io.too_big_message(uploaded.size, self.max_bytes))
+            raise forms.ValidationError(too_big_message(uploaded.size, self.max_bytes))
         return uploaded
 
 

@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.csv_upload import too_big_message
+
 from . import tracking_io
 from .models import Channel, OrderState, TrackingStatus
 from .shipments import DESCRIPTION_MAX, LOCATION_MAX
@@ -177,6 +179,6 @@ class TrackingImportForm(forms.Form):
         uploaded = self.cleaned_data["file"]
         if uploaded.size > tracking_io.IMPORT_MAX_BYTES:
             raise forms.ValidationError(
-                tracking_io.too_big_message(uploaded.size, tracking_io.IMPORT_MAX_BYTES)
+                too_big_message(uploaded.size, tracking_io.IMPORT_MAX_BYTES)
             )
         return uploaded

@@ -10,10 +10,8 @@ A carrier signs each push (`POST /webhooks/carriers/<code>/`) with its `webhook_
 `sign_carrier_payload`, which the tests and the README's example use too.
 """
 
-import csv
 import hashlib
 import hmac
-import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -22,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from core.csv_upload import ImportRefused, header_positions, read_rows
 
 from .models import Carrier, Shipment, TrackingStatus
 from .shipments import (
@@ -142,35 +142,8 @@ class ImportResult:
     duplicates: int
 
 
-class ImportRefused(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def too_big_message(size: int, limit: int) -> str:
-    return _("The file is %(size)d KB; the limit is %(limit)d KB. Split it into smaller files.") % {
-        "size": -(-size // 1024),
-        "limit": limit // 1024,
-    }
-
-
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportRefused(_("The file is not text in UTF-8 or GB18030: save it as CSV (UTF-8)."))
-
-
 def _header_map(header: list[str]) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = name.strip().lstrip("\ufeff").lower().replace(" ", "_").replace("-", "_")
-        for column, aliases in _COLUMNS.items():
-            if key in aliases and column not in positions:
-                positions[column] = index
+    positions = header_positions(header, _COLUMNS)
     missing = [column for column in REQUIRED_COLUMNS if column not in positions]
     if missing:
         raise ImportRefused(
@@ -181,46 +154,10 @@ def _header_map(header: list[str]) -> dict[str, int]:
 
 
 def read_file(uploaded) -> list[tuple[int, dict[str, str]]]:
-    """(line number, {column: text}) for each non-blank row of an uploaded CSV file with a
-    header row; refused whole if it is too big, not CSV, or lacks a required column."""
-    if uploaded.size > IMPORT_MAX_BYTES:
-        raise ImportRefused(too_big_message(uploaded.size, IMPORT_MAX_BYTES))
-    text = _decode(uploaded.read(IMPORT_MAX_BYTES + 1))
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportRefused(_("The file is empty.")) from None
-    except csv.Error as error:
-        raise ImportRefused(_("The file is not valid CSV: %(error)s") % {"error": error}) from None
-    positions = _header_map(header)
-    rows = []
-    try:
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(rows) == IMPORT_MAX_ROWS:
-                raise ImportRefused(
-                    _("The file has more than %(limit)d rows. Split it into smaller files.")
-                    % {"limit": IMPORT_MAX_ROWS}
-                )
-            values = {
-                column: (cells[index].strip() if index < len(cells) else "")
-                for column, index in positions.items()
-            }
-            rows.append((reader.line_num, values))
-    except csv.Error as error:
-        raise ImportRefused(
-            _("Line %(line)d is not valid CSV: %(error)s")
-            % {"line": reader.line_num, "error": error}
-        ) from None
-    if not rows:
-        raise ImportRefused(_("The file has a header but no rows."))
-    return rows
+    """(line number, {column: text}) for each non-blank row of an uploaded CSV file."""
+    return read_rows(
+        uploaded, header_map=_header_map, max_bytes=IMPORT_MAX_BYTES, max_rows=IMPORT_MAX_ROWS
+    )
 
 
 def check_rows(
