@@ -10,17 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import (
-    CharField,
     Count,
-    Exists,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Sum,
-    Value,
 )
-from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from inventory.models import Allocation, AllocationState, Backorder
@@ -61,7 +56,7 @@ def queue(
         wave__isnull=True,
         order__state=OrderState.PAID,
         order__needs_review=False,
-    ).filter(~Exists(_open_backorders()))
+    ).exclude(order_id__in=orders_waiting_for_stock())
     if carrier_id:
         rows = rows.filter(carrier_id=carrier_id)
     if cutoff is not None:
@@ -73,10 +68,13 @@ def queue(
     return rows.order_by("released_at", "pk")
 
 
-def _open_backorders() -> QuerySet[Backorder]:
-    """The open backorders of the outer fulfillment's order (INV-5: it ships complete)."""
-    group = Concat(Value(ORDER_GROUP_PREFIX), Cast(OuterRef("order_id"), CharField()))
-    return Backorder.objects.filter(group=group, filled_at__isnull=True, cancelled_at__isnull=True)
+def orders_waiting_for_stock() -> set[int]:
+    """Orders with a line still waiting for stock (INV-5: they ship complete). One query over
+    the open backorders (a partial index keeps them apart), whatever the size of the queue."""
+    groups = Backorder.objects.filter(
+        filled_at__isnull=True, cancelled_at__isnull=True, group__startswith=ORDER_GROUP_PREFIX
+    ).values_list("group", flat=True)
+    return {order_id for order_id in map(order_id_of_group, set(groups)) if order_id}
 
 
 def order_id_of_group(group: str) -> int | None:

@@ -204,7 +204,7 @@ def test_holding_the_queue_of_2000_orders_is_a_bounded_number_of_queries(
     other = make_floor()
     elsewhere = seed_paid_orders(other.warehouse, 2, tag="E")
 
-    with django_assert_max_num_queries(10 + event_inserts(BIG)):
+    with django_assert_max_num_queries(11 + event_inserts(BIG)):
         held = bulk.hold_queue(
             warehouse_id=floor.warehouse.pk, actor=planner, reason="Promotion at 20:00"
         )

@@ -28,7 +28,7 @@ def _queries_for(client, django_assert_max_num_queries, url, limit):
     [
         (Role.SERVICE, "staff_orders:list", OrderState.PAID, 12),
         # The floor home: counters, queue, held, short picks, stopped orders, open pick lists.
-        (Role.WAREHOUSE, "workspace:warehouse", OrderState.PAID, 18),
+        (Role.WAREHOUSE, "workspace:warehouse", OrderState.PAID, 19),
         (Role.SERVICE, "workspace:service", OrderState.PENDING_PAYMENT, 12),
         (Role.MANAGER, "workspace:manager", OrderState.PAID, 12),
         (Role.ADMIN, "workspace:system", OrderState.PAID, 12),
