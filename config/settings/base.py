@@ -173,6 +173,10 @@ STORAGES = {
 # Batches of printed documents (FUL-4): PDFs written by the worker and downloaded through the
 # web server, so both must see this folder (a shared volume in docker-compose.yml).
 DOCUMENTS_DIR = VAR_DIR / "documents"
+# Files people upload (after-sales photos): never served from a public address; views check
+# who may see each one and stream it.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
 
 # --- E-mail ---------------------------------------------------------------------------------
 # Embedded default: messages are stored in the database and listed at /dev/mail/ (DEBUG only).
