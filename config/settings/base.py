@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "notifications",
     "fulfillment",
     "aftersales",
+    "servicedesk",
+    "tickets",
     "reports",
     "workspace",
 ]
