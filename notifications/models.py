@@ -21,7 +21,15 @@ class NotificationKind(models.TextChoices):
     EXCEPTION_ORDER = "exception_order", _("Exception order")
     LOW_STOCK = "low_stock", _("Low stock")
     SHIPMENT_DELAYED_STAFF = "shipment_delayed_staff", _("Delayed shipment (staff)")
-    # After-sales decisions (SPEC §6) add their kinds here, with their templates.
+    # After-sales requests (SPEC §6, AFS-3): each step tells the customer.
+    AFTERSALES_SUBMITTED = "aftersales_submitted", _("After-sales request received")
+    AFTERSALES_APPROVED = "aftersales_approved", _("After-sales request approved")
+    AFTERSALES_REJECTED = "aftersales_rejected", _("After-sales request rejected")
+    AFTERSALES_WITHDRAWN = "aftersales_withdrawn", _("After-sales request withdrawn")
+    AFTERSALES_RECEIVED = "aftersales_received", _("Returned goods received")
+    AFTERSALES_REPLACEMENT = "aftersales_replacement", _("Replacement on its way")
+    AFTERSALES_REFUNDED = "aftersales_refunded", _("Refund issued")
+    AFTERSALES_CLOSED = "aftersales_closed", _("After-sales request closed")
 
 
 STAFF_KINDS = frozenset(
