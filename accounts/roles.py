@@ -96,6 +96,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "checkout.add_shippingrule",
         "checkout.change_shippingrule",
         "checkout.delete_shippingrule",
+        "core.view_staffaction",
     ],
     Role.ADMIN: ["*"],
 }

@@ -1,4 +1,7 @@
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -55,3 +58,39 @@ class ScheduleRun(models.Model):
 
     def __str__(self) -> str:
         return self.task
+
+
+class StaffAction(models.Model):
+    """One entry of the audit trail of staff actions (SEC-4): who did what, to what, when, why,
+    and the values before and after. Written by `core.audit.record_staff_action` inside the
+    service's transaction, so an action that rolls back leaves no entry. Never edited."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=100)
+    target_id = models.CharField(_("target id"), max_length=64)
+    target_label = models.CharField(_("target"), max_length=200, db_index=True)
+    reason = models.TextField(_("reason"), blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        # The trail is append-only: only its view permission exists (managers, SEC-4).
+        default_permissions = ("view",)
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="core_staffaction_target"),
+            models.Index(fields=["actor", "at"], name="core_staffaction_actor_at"),
+        ]
+        verbose_name = _("staff action")
+        verbose_name_plural = _("staff actions")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_label}"
