@@ -101,6 +101,9 @@ class Fulfillment(FSMModelMixin, models.Model):
         _("stopped when"), max_length=10, choices=FulfillmentState.choices, blank=True
     )
     put_back_at = models.DateTimeField(_("goods put back at"), null=True, blank=True)
+    # The address changed after its parcels were labelled (ORD-7): hand-over is refused until
+    # the packer has stuck new labels on and said so.
+    relabel_since = models.DateTimeField(_("labels to print again since"), null=True, blank=True)
 
     class Meta:
         ordering = ["released_at", "id"]

@@ -5,12 +5,13 @@ rows commit or roll back with it: an order is never paid without reaching the qu
 cancelled while the floor goes on picking it.
 """
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from inventory.models import Backorder
 from inventory.signals import backorder_filled
 from orders import signals
-from orders.models import Order, OrderState
+from orders.models import Order, OrderEvent, OrderEventKind, OrderState
 
 from . import services
 from .selectors import order_id_of_group
@@ -45,3 +46,12 @@ def intercept(sender, order_id: int, actor=None, **kwargs) -> None:
 def resume(sender, order_id: int, **kwargs) -> None:
     """An order set aside by a short pick goes back to the queue once released."""
     services.resume_after_review(order_id=order_id)
+
+
+@receiver(post_save, sender=OrderEvent, dispatch_uid="fulfillment.address_changed")
+def address_changed(sender, instance: OrderEvent, created: bool, **kwargs) -> None:
+    """ORD-7: an agent changed the address of an order already labelled on the floor: its
+    labels are wrong now, and its parcels may not leave until new ones are on. The timeline
+    entry is written in the change's transaction, so this is too."""
+    if created and instance.kind == OrderEventKind.ADDRESS_CHANGED:
+        services.labels_outdated(order_id=instance.order_id)

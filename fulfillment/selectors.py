@@ -329,6 +329,20 @@ TO_PUT_BACK = Q(
 )
 
 
+# Labelled, then the address changed: new labels before hand-over.
+TO_RELABEL = Q(
+    state__in=[FulfillmentState.PICKED, FulfillmentState.PACKED], relabel_since__isnull=False
+)
+
+
+def to_relabel(*, warehouse_id: int) -> list[Fulfillment]:
+    return list(
+        Fulfillment.objects.filter(TO_RELABEL, warehouse_id=warehouse_id)
+        .select_related("order")
+        .order_by("relabel_since")[:50]
+    )
+
+
 def floor_counts(*, warehouse_id: int) -> dict[str, int]:
     """The warehouse home's counters: two queries whatever the volume."""
     counts = Fulfillment.objects.filter(warehouse_id=warehouse_id).aggregate(
@@ -338,6 +352,7 @@ def floor_counts(*, warehouse_id: int) -> dict[str, int]:
         packed=Count("pk", filter=Q(state=FulfillmentState.PACKED)),
         short=Count("pk", filter=Q(state=FulfillmentState.SHORT)),
         to_put_back=Count("pk", filter=TO_PUT_BACK),
+        to_relabel=Count("pk", filter=TO_RELABEL),
     )
     counts["queue"] = queue(warehouse_id=warehouse_id).count()
     return counts

@@ -881,6 +881,15 @@ def record_hand_over(*, code: str, actor) -> HandOver:
                 _("Order %(number)s is not fully packed yet.") % {"number": order.number},
                 kind="closed",
             )
+        if fulfillment.relabel_since is not None:
+            raise ScanRefused(
+                _(
+                    "The address of order %(number)s changed after it was labelled: keep the "
+                    "parcel, print its new label on the packing screen and stick it over the old."
+                )
+                % {"number": order.number},
+                kind="held",
+            )
         try:
             shipment = _record_shipment(parcel, order, actor)
         except ShipmentRefused as refused:
@@ -949,6 +958,33 @@ def _ship_fulfillment(fulfillment: Fulfillment, actor, now) -> bool:
         sender=Order, order_id=fulfillment.order_id, actor=actor, shipment_ids=shipment_ids
     )
     return False
+
+
+# --- address changed after labelling (ORD-7) --------------------------------------------------
+def labels_outdated(*, order_id: int) -> int:
+    """The order's address changed: every part of it with parcels still in the warehouse needs
+    new labels before hand-over. Returns the parts concerned."""
+    labelled = (
+        Fulfillment.objects.filter(
+            order_id=order_id,
+            state__in=[FulfillmentState.PICKED, FulfillmentState.PACKED],
+            parcels__isnull=False,
+            parcels__handed_over_at__isnull=True,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    return Fulfillment.objects.filter(pk__in=list(labelled)).update(relabel_since=timezone.now())
+
+
+def confirm_relabelled(*, fulfillment_id: int, actor) -> None:
+    """The packer printed the new labels and stuck them on: the parcels may go."""
+    _require(actor, "fulfillment.work_floor")
+    updated = Fulfillment.objects.filter(pk=fulfillment_id, relabel_since__isnull=False).update(
+        relabel_since=None
+    )
+    if not updated:
+        raise FloorRefused(_("This order's labels are up to date."))
 
 
 # --- interception (ORD-7) ---------------------------------------------------------------------

@@ -19,6 +19,7 @@ urlpatterns = [
     path("pack/", views.pack_start, name="pack"),
     path("pack/<int:fulfillment_id>/", views.packing, name="packing"),
     path("pack/<int:fulfillment_id>/parcel/", views.add_parcel, name="add_parcel"),
+    path("pack/<int:fulfillment_id>/relabelled/", views.relabelled, name="relabelled"),
     path("parcels/<int:parcel_id>/remove/", views.remove_parcel, name="remove_parcel"),
     path("hand-over/", views.hand_over, name="hand_over"),
     path("documents/", include("fulfillment.urls_documents")),

@@ -111,6 +111,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "held": selectors.held(warehouse_id=warehouse.pk)[:PAGE_SIZE],
         "shorts": selectors.open_short_picks(warehouse_id=warehouse.pk),
         "to_put_back": selectors.to_put_back(warehouse_id=warehouse.pk),
+        "to_relabel": selectors.to_relabel(warehouse_id=warehouse.pk),
         "open_waves": selectors.open_waves(warehouse_id=warehouse.pk),
         "activity": selectors.activity_today(warehouse_id=warehouse.pk),
         "wave_form": WaveForm(),
@@ -503,6 +504,18 @@ def remove_parcel(request: HttpRequest, parcel_id: int) -> HttpResponse:
             request, _("Parcel %(number)s removed.") % {"number": parcel.tracking_number}
         )
     return redirect("floor:packing", parcel.fulfillment_id)
+
+
+@work_floor
+@require_POST
+def relabelled(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
+    try:
+        services.confirm_relabelled(fulfillment_id=fulfillment_id, actor=request.user)
+    except services.FloorRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Thank you: the parcels may be handed over."))
+    return redirect("floor:packing", fulfillment_id)
 
 
 # --- hand-over (FUL-5) ------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from orders.models import (
     Shipment,
     ShippingService,
 )
-from tests.factories import UserFactory, make_order
+from tests.factories import UserFactory, make_address, make_order
 
 from .kit import (
     fulfillment_of,
@@ -606,3 +606,40 @@ def test_picking_a_cancelled_order_is_refused_and_the_list_finishes_without_it(f
     wave.refresh_from_db()
     assert wave.state == WaveState.DONE
     assert [slot.order_number for slot in selectors.pick_list(wave).slots] == [kept.number]
+
+
+# --- address changed after labelling ----------------------------------------------------------
+def test_an_address_changed_after_labelling_stops_the_hand_over_until_relabelled(
+    floor, staff, picked
+):
+    order, _glass, _mug = picked
+    parcel = pack_everything(fulfillment_of(order), staff, floor.carrier)
+    agent = UserFactory(role=Role.SERVICE)
+
+    order_services.change_address(
+        order_id=order.pk,
+        address=make_address(address_line="延安西路 200 号 3 楼"),
+        actor=agent,
+        reason="Customer moved",
+    )
+
+    assert fulfillment_of(order).relabel_since is not None
+    error = refused("held", services.record_hand_over, code=parcel.tracking_number, actor=staff)
+    assert "label" in error.message
+    assert not Shipment.objects.exists()
+
+    services.confirm_relabelled(fulfillment_id=fulfillment_of(order).pk, actor=staff)
+    assert services.record_hand_over(code=parcel.tracking_number, actor=staff).order_shipped
+
+
+def test_an_address_change_before_labelling_needs_no_new_label(floor, staff, picked):
+    order, _glass, _mug = picked
+
+    order_services.change_address(
+        order_id=order.pk,
+        address=make_address(address_line="延安西路 200 号 3 楼"),
+        actor=UserFactory(role=Role.SERVICE),
+        reason="Customer moved",
+    )
+
+    assert fulfillment_of(order).relabel_since is None
