@@ -335,14 +335,6 @@ TO_RELABEL = Q(
 )
 
 
-def to_relabel(*, warehouse_id: int) -> list[Fulfillment]:
-    return list(
-        Fulfillment.objects.filter(TO_RELABEL, warehouse_id=warehouse_id)
-        .select_related("order")
-        .order_by("relabel_since")[:50]
-    )
-
-
 def floor_counts(*, warehouse_id: int) -> dict[str, int]:
     """The warehouse home's counters: two queries whatever the volume."""
     counts = Fulfillment.objects.filter(warehouse_id=warehouse_id).aggregate(
@@ -377,12 +369,16 @@ def open_short_picks(*, warehouse_id: int) -> list[ShortPick]:
     )
 
 
-def to_put_back(*, warehouse_id: int) -> list[Fulfillment]:
-    return list(
-        Fulfillment.objects.filter(TO_PUT_BACK, warehouse_id=warehouse_id)
+def needing_attention(*, warehouse_id: int) -> tuple[list[Fulfillment], list[Fulfillment]]:
+    """Stopped orders whose goods must go back to their bins, and labelled orders whose
+    address changed (new labels before hand-over): one query for both lists."""
+    rows = list(
+        Fulfillment.objects.filter(TO_PUT_BACK | TO_RELABEL, warehouse_id=warehouse_id)
         .select_related("order")
-        .order_by("cancelled_at")[:50]
+        .order_by("pk")[:100]
     )
+    stopped = [f for f in rows if f.state == FulfillmentState.CANCELLED]
+    return stopped, [f for f in rows if f.state != FulfillmentState.CANCELLED]
 
 
 def waves(*, warehouse_id: int, state: str = "") -> QuerySet[Wave]:

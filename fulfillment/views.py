@@ -105,13 +105,14 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "fulfillment/no_warehouse.html", {})
     queue = selectors.queue(warehouse_id=warehouse.pk).select_related("order", "carrier")
     page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
+    to_put_back, to_relabel = selectors.needing_attention(warehouse_id=warehouse.pk)
     context = {
         "counts": selectors.floor_counts(warehouse_id=warehouse.pk),
         "page": page,
         "held": selectors.held(warehouse_id=warehouse.pk)[:PAGE_SIZE],
         "shorts": selectors.open_short_picks(warehouse_id=warehouse.pk),
-        "to_put_back": selectors.to_put_back(warehouse_id=warehouse.pk),
-        "to_relabel": selectors.to_relabel(warehouse_id=warehouse.pk),
+        "to_put_back": to_put_back,
+        "to_relabel": to_relabel,
         "open_waves": selectors.open_waves(warehouse_id=warehouse.pk),
         "activity": selectors.activity_today(warehouse_id=warehouse.pk),
         "wave_form": WaveForm(),
