@@ -496,7 +496,8 @@ def change_address(*, order_id: int, address: ShippingAddress, actor, reason: st
 
     Its customer may, until the warehouse starts; an agent holding
     `orders.change_order_address` may until it ships, with a reason. The old and new addresses
-    are kept in the timeline.
+    are kept in the timeline. Only an agent may change the province: the amounts are kept as
+    they were (not re-priced for the new province's shipping fee), and the timeline says so.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -544,7 +545,15 @@ def change_address(*, order_id: int, address: ShippingAddress, actor, reason: st
             from_state=order.state,
             to_state=order.state,
             reason=reason.strip(),
-            details={"before": before, "after": after},
+            details={
+                "before": before,
+                "after": after,
+                **(
+                    {"province_changed": True, "amounts_kept": str(order.total_amount)}
+                    if before["province"] != after["province"]
+                    else {}
+                ),
+            },
         )
     return order
 

@@ -256,6 +256,13 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
         and order.state in (OrderState.SHIPPED, OrderState.COMPLETED)
     )
     parcels = _parcels_with_tracking(order, can_add=request.user.has_perm(ADD_TRACKING))
+    # An agent may change where the order goes until it ships (ORD-7, AFS-1): the service
+    # desk's screen does it, as it knows what the warehouse floor has already labelled.
+    can_change_address = request.user.has_perm("orders.change_order_address") and order.state in (
+        OrderState.PENDING_PAYMENT,
+        OrderState.PAID,
+        OrderState.PICKED,
+    )
     return render(
         request,
         "orders/staff/order_detail.html",
@@ -265,6 +272,7 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "parcels": parcels,
             "cancel_form": CancelOrderForm() if can_cancel else None,
             "release_form": ReleaseHeldOrderForm() if can_release else None,
+            "can_change_address": can_change_address,
             "cash_form": (
                 CashCollectedForm(initial={"amount": order.total_amount})
                 if can_record_cash

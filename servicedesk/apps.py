@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ServicedeskConfig(AppConfig):
     name = "servicedesk"
     verbose_name = _("Service desk")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the audit to the order signals)

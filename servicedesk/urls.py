@@ -1,5 +1,20 @@
-"""URLs of the servicedesk app (issue 8)."""
+"""URLs of the service desk (issue 8), under /staff/desk/."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "servicedesk"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("exceptions/", views.exceptions, name="exceptions"),
+    path("exceptions/<str:number>/", views.exception_detail, name="exception_detail"),
+    path("exceptions/<str:number>/claim/", views.claim, name="claim"),
+    path("exceptions/<str:number>/unclaim/", views.unclaim, name="unclaim"),
+    path("exceptions/<str:number>/release/", views.release, name="release"),
+    path("exceptions/<str:number>/cancel/", views.cancel, name="cancel"),
+    path("orders/<str:number>/address/", views.change_address, name="change_address"),
+    path("audit-rules/", views.audit_rules, name="audit_rules"),
+    path("audit-rules/<slug:code>/", views.audit_rule_edit, name="audit_rule_edit"),
+]

@@ -22,20 +22,13 @@ from notifications import selectors as notification_selectors
 from notifications import services as notification_services
 from orders import selectors as order_selectors
 from orders.models import OrderState
-
-QUEUE_PAGE_SIZE = 25
+from servicedesk.views import home as desk_home
 
 
 @staff_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     return redirect(home_url_for(request.user))
-
-
-def _queue_page(request: HttpRequest, state: str):
-    return Paginator(order_selectors.oldest_in_state(state), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
 
 
 @role_required(Role.WAREHOUSE)
@@ -48,17 +41,8 @@ def warehouse_home(request: HttpRequest) -> HttpResponse:
 @role_required(Role.SERVICE)
 @require_GET
 def service_home(request: HttpRequest) -> HttpResponse:
-    counts = order_selectors.state_counts()
-    return render(
-        request,
-        "workspace/service_home.html",
-        {
-            "awaiting_payment": counts.get(OrderState.PENDING_PAYMENT, 0),
-            "paid": counts.get(OrderState.PAID, 0),
-            "page": _queue_page(request, OrderState.PENDING_PAYMENT),
-            "now": timezone.now(),
-        },
-    )
+    """Agents start at the service desk: its queues with their counts and ages (issue 8)."""
+    return desk_home(request)
 
 
 @role_required(Role.MANAGER)
