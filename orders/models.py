@@ -210,6 +210,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
     def nothing_paid(self) -> bool:
         return self.paid_at is None
 
+    def costs_nothing(self) -> bool:
+        """A zero-amount order: an after-sales replacement (exchange or re-shipment)."""
+        return self.total_amount == 0
+
     def awaits_cash(self) -> bool:
         """A cash-on-delivery order whose cash has not been recorded yet."""
         return (
@@ -238,6 +242,17 @@ class Order(ConcurrentTransitionMixin, models.Model):
     )
     def accept_cash_on_delivery(self) -> None:
         """A cash-on-delivery order goes to fulfilment before payment (ORD-4)."""
+
+    @transition(
+        field=state,
+        source=OrderState.PENDING_PAYMENT,
+        target=OrderState.PAID,
+        conditions=[costs_nothing],
+        permission=_system_only,
+    )
+    def accept_replacement(self) -> None:
+        """An after-sales replacement costs the customer nothing: it goes to fulfilment as
+        paid, without any money (AFS-3)."""
 
     @transition(
         field=state,

@@ -569,6 +569,27 @@ def accept_cash_on_delivery(*, order_id: int) -> Order:
     )
 
 
+def accept_replacement(*, order_id: int, reason: str = "") -> Order:
+    """A zero-amount replacement order (an after-sales exchange or re-shipment) counts as paid
+    without any money and reaches the warehouse like any paid order (`order_paid`). Refused
+    for an order that costs anything (system action, AFS-3)."""
+
+    def stamp(order: Order) -> None:
+        order.paid_amount = Decimal("0.00")
+        order.paid_at = timezone.now()
+
+    return _apply_transition(
+        order_id=order_id,
+        transition_name="accept_replacement",
+        kind=OrderEventKind.PAID,
+        actor=None,
+        reason=reason,
+        details={"amount": "0.00", "replacement": True},
+        before_save=stamp,
+        signal=signals.order_paid,
+    )
+
+
 def _stock_step(step):
     """Run an inventory step inside a transition; its refusal becomes the order's."""
 
