@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/floor/", include("fulfillment.urls")),
     path("staff/desk/", include("servicedesk.urls")),
     path("staff/aftersales/", include("aftersales.urls")),
+    path("staff/returns/", include("aftersales.urls_warehouse")),
     path("staff/tickets/", include("tickets.urls")),
     path("account/aftersales/", include("aftersales.urls_customer")),
     path("account/tickets/", include("tickets.urls_customer")),
