@@ -127,7 +127,7 @@ def send_replacement(*, request_id: int, actor) -> AfterSalesRequest:
                 lines=wanted,
                 address=_address_of(original),
                 payment_method=PaymentMethod.ONLINE,
-                channel=Channel.STOREFRONT,
+                channel=Channel.REPLACEMENT,
             )
         except order_services.OrderOutOfStock as short:
             raise ReplacementRefused(

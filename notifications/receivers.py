@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from accounts.roles import Role
 from inventory import signals as inventory_signals
 from orders import signals
-from orders.models import Order, OrderEvent, OrderEventKind, Shipment, TrackingEvent
+from orders.models import Channel, Order, OrderEvent, OrderEventKind, Shipment, TrackingEvent
 
 from .models import Notification, NotificationKind
 from .services import alert_managers_of_stock, notify
@@ -77,13 +77,19 @@ def _latest_event(order_id: int, kind: str) -> OrderEvent | None:
 
 @receiver(signals.order_placed, dispatch_uid="notifications.order_placed")
 def order_placed(sender, order_id: int, **kwargs) -> None:
-    """ORD-2: the customer is told the order's number, lines and total."""
-    _tell_customer(_order(order_id), NotificationKind.ORDER_PLACED, f"order_placed:{order_id}")
+    """ORD-2: the customer is told the order's number, lines and total. A replacement sent by
+    after-sales is not an order they placed: the request's own messages tell them (AFS-3)."""
+    order = _order(order_id)
+    if order.channel == Channel.REPLACEMENT:
+        return
+    _tell_customer(order, NotificationKind.ORDER_PLACED, f"order_placed:{order_id}")
 
 
 @receiver(signals.order_paid, dispatch_uid="notifications.order_paid")
 def order_paid(sender, order_id: int, **kwargs) -> None:
     order = _order(order_id)
+    if order.channel == Channel.REPLACEMENT:
+        return  # nothing was paid: the goods are sent again (AFS-3)
     _tell_customer(
         order,
         NotificationKind.PAYMENT_RECEIVED,

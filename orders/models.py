@@ -30,6 +30,8 @@ class Channel(models.TextChoices):
     STOREFRONT = "storefront", _("Storefront")
     MARKETPLACE = "marketplace", _("Marketplace")
     API = "api", _("API")
+    # The goods an after-sales exchange or re-shipment sends again: not a sale (AFS-2).
+    REPLACEMENT = "replacement", _("After-sales replacement")
 
 
 class PaymentMethod(models.TextChoices):

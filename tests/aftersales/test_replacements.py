@@ -17,7 +17,7 @@ from fulfillment import services as floor_services
 from inventory.models import Allocation, AllocationState
 from notifications.models import Notification, NotificationKind
 from orders import services as order_services
-from orders.models import Order, OrderEventKind, OrderState
+from orders.models import Channel, Order, OrderEventKind, OrderState
 from tests.factories import UserFactory, make_order
 from tests.fulfillment.kit import (
     fulfillment_of,
@@ -90,6 +90,11 @@ def test_a_reshipment_places_a_zero_amount_order_that_reserves_stock_and_reaches
     notice = Notification.objects.get(kind=NotificationKind.AFTERSALES_REPLACEMENT)
     assert notice.recipient == original.customer
     assert replacement.number in notice.context["reason"]
+    # Not a sale: its own channel, and no "order placed" or "payment received" to the customer.
+    assert replacement.channel == Channel.REPLACEMENT
+    assert not replacement.notifications.filter(
+        kind__in=[NotificationKind.ORDER_PLACED, NotificationKind.PAYMENT_RECEIVED]
+    ).exists()
 
 
 def test_the_replacement_is_picked_packed_and_shipped_and_closes_the_request(agent, floor):
