@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
+from core.audit import record_staff_action
 from core.errors import DomainError
 from fulfillment.models import FulfillmentState, Parcel
 from orders import services as order_services
@@ -73,6 +74,14 @@ def update_audit_rule(*, code: str, enabled: bool, params: dict, actor, reason: 
             before=before,
             after=after,
         )
+        record_staff_action(
+            actor=actor,
+            action="audit_rule.change",
+            target=row,
+            reason=reason,
+            before=before,
+            after=after,
+        )
     return row
 
 
@@ -95,7 +104,7 @@ def claim_order(*, order_id: int, agent, take_over: bool = False) -> Claim:
     makes one wait, and it then finds the other's claim."""
     _require_agent(agent)
     with transaction.atomic():
-        _locked_exception(order_id)
+        order = _locked_exception(order_id)
         claim = Claim.objects.select_related("agent").filter(order_id=order_id).first()
         if claim is not None and claim.agent_id == agent.pk:
             return claim
@@ -110,9 +119,17 @@ def claim_order(*, order_id: int, agent, take_over: bool = False) -> Claim:
             )
         if claim is None:
             return Claim.objects.create(order_id=order_id, agent=agent, claimed_at=timezone.now())
+        previous = claim.agent
         claim.agent = agent
         claim.claimed_at = timezone.now()
         claim.save(update_fields=["agent", "claimed_at"])
+        record_staff_action(
+            actor=agent,
+            action="order.take_over",
+            target=order,
+            before={"agent": str(previous)},
+            after={"agent": str(agent)},
+        )
         return claim
 
 
@@ -156,11 +173,12 @@ def cancel_with_refund(*, order_id: int, actor, reason: str) -> Order:
 
 # --- agent order actions (ORD-7, AFS-1) -------------------------------------------------------
 def labelled_parcels(order_id: int) -> list[str]:
-    """Tracking numbers of the order's parcels packed and labelled but not handed over."""
+    """Tracking numbers of the order's parcels labelled on the floor and not handed over: an
+    address change gives them new labels to print (see `change_order_address`)."""
     return list(
         Parcel.objects.filter(
             fulfillment__order_id=order_id,
-            fulfillment__state=FulfillmentState.PACKED,
+            fulfillment__state__in=[FulfillmentState.PICKED, FulfillmentState.PACKED],
             handed_over_at__isnull=True,
         )
         .order_by("pk")
@@ -174,34 +192,13 @@ def change_order_address(
     """An agent changes where the order goes, at any point before shipment (ORD-7, AFS-1),
     the province too (the amounts stay as they were; the timeline says so).
 
-    If a parcel already carries a label with the old address, the order is held for review
-    with a reason naming the parcels: the hand-over scan refuses held orders, so the parcel
-    cannot leave with the wrong label; the agent releases the order once it is re-labelled."""
+    If parcels already carry labels with the old address, the warehouse floor hears of the
+    change from the timeline entry (fulfillment's receiver, in this transaction) and refuses
+    their hand-over until the packer has put new labels on."""
     if not reason.strip():
         raise DeskActionNotAllowed(_("Say why the address is changed."))
     if not actor.has_perm("orders.change_order_address"):
         raise DeskActionNotAllowed(_("You are not allowed to do this to this order."))
-    with transaction.atomic():
-        before = Order.objects.only("province", "city", "district", "address_line").get(pk=order_id)
-        changed = (before.province, before.city, before.district, before.address_line) != (
-            address.province,
-            address.city,
-            address.district,
-            address.address_line,
-        )
-        order = order_services.change_address(
-            order_id=order_id, address=address, actor=actor, reason=reason
-        )
-        parcels = labelled_parcels(order_id) if changed else []
-        if parcels:
-            order_services.flag_for_review(
-                order_id=order_id,
-                actor=actor,
-                reason=_(
-                    "Address changed after packing: re-label parcel(s) %(parcels)s before "
-                    "they are handed over."
-                )
-                % {"parcels": ", ".join(parcels)},
-                details={"relabel": parcels},
-            )
-        return order
+    return order_services.change_address(
+        order_id=order_id, address=address, actor=actor, reason=reason
+    )

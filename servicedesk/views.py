@@ -57,7 +57,9 @@ def home(request: HttpRequest) -> HttpResponse:
         (
             queues["refunds"],
             _("Refunds to issue"),
-            _url_or_none(aftersales_list, "queue=refunds"),
+            # The after-sales list filters by one state at a time: refunds to issue are in two
+            # (a refund-only request approved, a return received), so the whole list.
+            _url_or_none(aftersales_list),
         ),
     ]
     return render(

@@ -102,7 +102,7 @@ def test_only_agents_change_addresses_on_the_desk(client, role):
     assert client.post(url, post_data("x")).status_code == 403
 
 
-def test_a_change_after_packing_holds_the_labelled_parcel_back(client, agent):
+def test_a_change_after_packing_tells_the_floor_to_relabel(client, agent):
     floor = make_floor()
     staff = UserFactory(role=Role.WAREHOUSE)
     sku = stocked(floor, 5)
@@ -118,10 +118,11 @@ def test_a_change_after_packing_holds_the_labelled_parcel_back(client, agent):
     )
 
     order.refresh_from_db()
-    assert order.needs_review and parcel.tracking_number in order.review_reason
+    assert order.address_line == "科技园南区 8 栋 101" and not order.needs_review
     from fulfillment import services as floor_services
 
-    with pytest.raises(floor_services.FloorRefused):
+    assert fulfillment_of(order).relabel_since is not None
+    with pytest.raises(floor_services.FloorRefused, match="changed after it was labelled"):
         floor_services.record_hand_over(code=parcel.tracking_number, actor=staff)
 
 

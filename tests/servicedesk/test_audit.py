@@ -263,6 +263,10 @@ def test_changing_a_rule_is_logged_with_its_reason_and_values():
     assert change.actor == manager and change.reason == "Promotion week"
     assert change.before == {"enabled": True, "params": {"amount": "20000.00"}}
     assert change.after == {"enabled": True, "params": {"amount": "800.00"}}
+    from core.models import StaffAction
+
+    trail = StaffAction.objects.get(action="audit_rule.change")
+    assert trail.actor == manager and trail.reason == "Promotion week"
 
 
 @pytest.mark.parametrize("role", [Role.SERVICE, Role.WAREHOUSE, Role.CUSTOMER])

@@ -111,3 +111,42 @@ def test_a_decimal_threshold_keeps_two_places(client):
     assert Decimal(AuditRule.objects.get(code="first_order_value").params["amount"]) == Decimal(
         "10.50"
     )
+
+
+def test_the_after_sales_queues_are_counted():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from aftersales.models import AfterSalesRequest, RequestKind, RequestReason, RequestState
+    from orders.models import OrderState
+    from servicedesk import selectors
+    from tests.factories import make_order
+
+    order = make_order(state=OrderState.COMPLETED)
+    now = timezone.now()
+
+    def request(kind, state, **fields):
+        created = AfterSalesRequest.objects.create(
+            order=order,
+            customer=order.customer,
+            kind=kind,
+            reason=RequestReason.values[0],
+            created_at=now - timedelta(hours=2),
+            **fields,
+        )
+        AfterSalesRequest.objects.filter(pk=created.pk).update(state=state)
+
+    request(RequestKind.REFUND_ONLY, RequestState.SUBMITTED)
+    request(RequestKind.RETURN_REFUND, RequestState.RETURN_SHIPPED, return_shipped_at=now)
+    request(RequestKind.REFUND_ONLY, RequestState.APPROVED, decided_at=now)
+    request(RequestKind.RETURN_REFUND, RequestState.RECEIVED, decided_at=now)
+    request(RequestKind.RETURN_REFUND, RequestState.APPROVED, decided_at=now)  # goods not back
+    request(RequestKind.EXCHANGE, RequestState.RECEIVED, decided_at=now)  # no refund
+    request(RequestKind.REFUND_ONLY, RequestState.CLOSED)
+
+    queues = selectors.desk_queues()
+    assert queues["new_requests"].count == 1
+    assert queues["returns"].count == 1
+    assert queues["refunds"].count == 2
+    assert queues["new_requests"].oldest == now - timedelta(hours=2)

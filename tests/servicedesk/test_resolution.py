@@ -66,6 +66,9 @@ def test_an_agent_claims_an_order_and_another_must_confirm_to_take_it_over(clien
 
     other_client.post(url, {"take_over": "on"})
     assert Claim.objects.get(order=order).agent == other
+    from core.models import StaffAction
+
+    assert StaffAction.objects.get(action="order.take_over").actor == other
 
 
 def test_a_claim_refused_for_an_order_not_in_the_queue(agent):
