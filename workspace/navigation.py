@@ -25,6 +25,7 @@ NAV_ITEMS = [
     NavItem(_("Warehouse"), "workspace:warehouse", frozenset({Role.WAREHOUSE, Role.ADMIN})),
     NavItem(_("Service desk"), "workspace:service", frozenset({Role.SERVICE, Role.ADMIN})),
     NavItem(_("Dashboard"), "workspace:manager", frozenset({Role.MANAGER, Role.ADMIN})),
+    NavItem(_("Exception orders"), "servicedesk:exceptions", frozenset({Role.SERVICE, Role.ADMIN})),
     NavItem(_("Orders"), "staff_orders:list", _ALL_STAFF),
     NavItem(_("Returns"), "returns:start", frozenset({Role.WAREHOUSE, Role.ADMIN})),
     NavItem(_("Stock"), "inventory:overview", _ALL_STAFF),
@@ -32,6 +33,7 @@ NAV_ITEMS = [
         _("Promotions"), "promotions:list", frozenset({Role.MANAGER, Role.SERVICE, Role.ADMIN})
     ),
     NavItem(_("Shipping"), "shipping:list", frozenset({Role.MANAGER, Role.ADMIN})),
+    NavItem(_("Audit rules"), "servicedesk:audit_rules", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("System"), "workspace:system", frozenset({Role.ADMIN})),
 ]
 
