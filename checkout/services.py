@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import SKU
+from core.audit import record_staff_action
 from core.errors import DomainError
 from inventory import selectors as inventory_selectors
 from orders import services as order_services
@@ -296,8 +297,16 @@ def save_shipping_rule(*, actor, data: dict, rule_id: int | None = None) -> Ship
         rule = (
             ShippingRule.objects.select_for_update().get(pk=rule_id) if rule_id else ShippingRule()
         )
+        before = {field: getattr(rule, field) for field in data} if rule_id else None
         for field, value in data.items():
             setattr(rule, field, value)
         rule.full_clean()
         rule.save()
+        record_staff_action(
+            actor=actor,
+            action="shipping_rule.change" if rule_id else "shipping_rule.create",
+            target=rule,
+            before=before,
+            after={field: getattr(rule, field) for field in data},
+        )
     return rule

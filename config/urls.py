@@ -31,6 +31,7 @@ urlpatterns = [
     path("account/tickets/", include("tickets.urls_customer")),
     path("staff/promotions/", include("promotions.urls")),
     path("staff/shipping/", include("checkout.urls_staff")),
+    path("staff/audit/", include("core.urls_audit")),
     path("staff/", include("workspace.urls")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),

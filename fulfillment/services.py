@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.audit import record_staff_action, record_staff_actions
 from core.errors import DomainError
 from inventory import services as inventory_services
 from inventory.models import Allocation, AllocationState
@@ -215,6 +216,13 @@ def hold(*, fulfillment_ids: Sequence[int], actor, reason: str) -> int:
             held=True, hold_reason=reason[:200]
         )
         _events([o for _pk, o in pairs], OrderEventKind.WAREHOUSE_HELD, actor, reason)
+        record_staff_actions(
+            actor=actor,
+            action="floor.hold",
+            targets=Order.objects.filter(pk__in=[o for _pk, o in pairs]),
+            reason=reason,
+            after={"held": True},
+        )
     return len(pairs)
 
 
@@ -242,6 +250,13 @@ def release(
             held=False, hold_reason=""
         )
         _events([o for _pk, o in pairs], OrderEventKind.WAREHOUSE_RELEASED, actor)
+        record_staff_actions(
+            actor=actor,
+            action="floor.release",
+            targets=Order.objects.filter(pk__in=[o for _pk, o in pairs]),
+            before={"held": True},
+            after={"held": False},
+        )
     return len(pairs)
 
 
@@ -302,6 +317,18 @@ def create_waves(
         )
         for wave, chunk in zip(waves, chunks, strict=True):
             Fulfillment.objects.filter(pk__in=[pk for pk, _units in chunk]).update(wave=wave)
+        record_staff_actions(
+            actor=actor,
+            action="floor.create_wave",
+            targets=waves,
+            after={
+                "warehouse_id": warehouse_id,
+                "carrier_id": carrier_id,
+                "cutoff": cutoff,
+                "size": size,
+                "picker": picker,
+            },
+        )
     return waves
 
 
@@ -319,6 +346,13 @@ def cancel_wave(*, wave_id: int, actor) -> Wave:
         wave.finished_at = timezone.now()
         wave.save()
         Fulfillment.objects.filter(wave=wave, state=FulfillmentState.READY).update(wave=None)
+        record_staff_action(
+            actor=actor,
+            action="floor.cancel_wave",
+            target=wave,
+            before={"state": WaveState.OPEN},
+            after={"state": wave.state},
+        )
     return wave
 
 
@@ -597,6 +631,13 @@ def report_short_pick(
                 details={"sku": sku_code, "bin": bin_code, "units": short.quantity},
             )
             order_services.flag_for_review(order_id=locked.order_id, reason=message, actor=actor)
+        record_staff_action(
+            actor=actor,
+            action="floor.short_pick",
+            target=wave,
+            reason=ShortReason(reason).label,
+            after={"sku_id": sku_id, "bin_id": bin_id, "quantity": quantity, "note": note.strip()},
+        )
         _close_wave_if_done(wave)
         return list(shorts.values())
 
@@ -1020,3 +1061,9 @@ def confirm_put_back(*, fulfillment_id: int, actor) -> None:
     ).update(put_back_at=timezone.now())
     if not updated:
         raise FloorRefused(_("Nothing is waiting to be put back for this order."))
+    record_staff_action(
+        actor=actor,
+        action="floor.put_back",
+        target=lambda: Fulfillment.objects.select_related("order").get(pk=fulfillment_id).order,
+        after={"put_back": True},
+    )

@@ -20,6 +20,8 @@ from django.db.models import F, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.models import SKU
+from core.audit import record_staff_action
 from core.errors import DomainError
 
 from . import signals
@@ -618,6 +620,15 @@ def _put_away(
     with transaction.atomic():
         row = _lock_rows([(sku_id, bin_id)])[(sku_id, bin_id)]
         _record(row, kind=kind, on_hand=quantity, actor=actor, reason=reason, reference=reference)
+        record_staff_action(
+            actor=actor,
+            action=f"stock.{kind}",
+            target=lambda: row.sku,
+            reason=reason,
+            label=lambda: f"{row.sku.code} @ {row.bin.code}",
+            before={"on_hand": row.on_hand - quantity},
+            after={"on_hand": row.on_hand},
+        )
         _after_change([sku_id], freed=True, actor=actor)
         return row
 
@@ -725,6 +736,15 @@ def write_off(*, sku_id: int, bin_id: int, quantity: int, actor, reason: str) ->
         row.bin = bin_
         _take_available(row, quantity)
         _record(row, kind=MovementKind.WRITE_OFF, on_hand=-quantity, actor=actor, reason=reason)
+        record_staff_action(
+            actor=actor,
+            action="stock.write_off",
+            target=lambda: row.sku,
+            reason=reason,
+            label=lambda: f"{row.sku.code} @ {row.bin.code}",
+            before={"on_hand": row.on_hand + quantity},
+            after={"on_hand": row.on_hand},
+        )
         _after_change([sku_id], freed=False)
         return row
 
@@ -741,6 +761,15 @@ def adjust(*, sku_id: int, bin_id: int, change: int, actor, reason: str) -> Stoc
         if change < 0:
             _take_available(row, -change)
         _record(row, kind=MovementKind.ADJUSTMENT, on_hand=change, actor=actor, reason=reason)
+        record_staff_action(
+            actor=actor,
+            action="stock.adjust",
+            target=lambda: row.sku,
+            reason=reason,
+            label=lambda: f"{row.sku.code} @ {row.bin.code}",
+            before={"on_hand": row.on_hand - change},
+            after={"on_hand": row.on_hand},
+        )
         _after_change([sku_id], freed=change > 0, actor=actor)
         return row
 
@@ -760,6 +789,14 @@ def transfer(
         _take_available(source, quantity)
         _record(source, kind=MovementKind.TRANSFER, on_hand=-quantity, actor=actor, reason=reason)
         _record(target, kind=MovementKind.TRANSFER, on_hand=quantity, actor=actor, reason=reason)
+        record_staff_action(
+            actor=actor,
+            action="stock.transfer",
+            target=lambda: source.sku,
+            reason=reason,
+            label=lambda: f"{source.sku.code} {source.bin.code} → {target.bin.code}",
+            after={"quantity": quantity},
+        )
         _after_change([sku_id], freed=False)
         return source, target
 
@@ -818,6 +855,13 @@ def post_stock_take(
                         reference=("stock_take", str(bin_id)),
                     )
                 )
+        record_staff_action(
+            actor=actor,
+            action="stock.stock_take",
+            target=bin_,
+            reason=reason,
+            after={"changes": {m.sku_id: m.on_hand_change for m in movements}},
+        )
         if movements:
             found = any(m.on_hand_change > 0 for m in movements)
             _after_change({m.sku_id for m in movements}, freed=found, actor=actor)
@@ -830,6 +874,12 @@ def set_threshold(*, sku_id: int, warehouse_id: int | None, threshold: int, acto
     if threshold < 0:
         raise StockError(_("A threshold cannot be negative."))
     with transaction.atomic():
+        record_staff_action(
+            actor=actor,
+            action="stock.set_threshold",
+            target=lambda: SKU.objects.get(pk=sku_id),
+            after={"warehouse_id": warehouse_id, "threshold": threshold},
+        )
         if threshold == 0:
             StockThreshold.objects.filter(sku_id=sku_id, warehouse_id=warehouse_id).delete()
             StockAlert.objects.filter(

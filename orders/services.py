@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
 from catalog.models import SKU
+from core.audit import record_staff_action
 from core.errors import DomainError
 from inventory import services as inventory_services
 
@@ -381,6 +382,13 @@ def flag_for_review(*, order_id: int, reason: str, actor=None, details: dict | N
             reason=reason[:500],
             details=details or {},
         )
+        record_staff_action(
+            actor=actor,
+            action="order.flag",
+            target=order,
+            reason=reason,
+            after={"review_reason": reason},
+        )
         signals.order_flagged.send(sender=Order, order_id=order_id, actor=actor, reason=reason)
 
 
@@ -429,6 +437,14 @@ def release_held_order(*, order_id: int, actor, reason: str) -> Order:
             reason=reason.strip()[:500],
             details={"held_for": held_for},
         )
+        record_staff_action(
+            actor=actor,
+            action="order.release_review",
+            target=order,
+            reason=reason,
+            before={"review_reason": held_for},
+            after={"review_reason": ""},
+        )
         signals.order_released.send(sender=Order, order_id=order.pk, actor=actor)
     return order
 
@@ -467,6 +483,13 @@ def record_cash_on_delivery(
         order.paid_amount = amount
         order.paid_at = timezone.now()
         order.save(update_fields=["paid_amount", "paid_at", "updated_at"])
+        record_staff_action(
+            actor=actor,
+            action="order.record_cash",
+            target=order,
+            reason=reason,
+            after={"paid_amount": amount, "reference": reference},
+        )
         OrderEvent.objects.create(
             order=order,
             created_at=order.paid_at,
@@ -537,6 +560,14 @@ def change_address(*, order_id: int, address: ShippingAddress, actor, reason: st
         for field, value in after.items():
             setattr(order, field, value)
         order.save(update_fields=[*ADDRESS_FIELDS, "updated_at"])
+        record_staff_action(
+            actor=actor,
+            action="order.change_address",
+            target=order,
+            reason=reason,
+            before=before,
+            after=after,
+        )
         OrderEvent.objects.create(
             order=order,
             created_at=timezone.now(),
@@ -640,6 +671,13 @@ def complete_order(*, order_id: int, actor, reason: str = "") -> Order:
 
     def stamp(order: Order) -> None:
         order.completed_at = timezone.now()
+        record_staff_action(
+            actor=actor,
+            action="order.complete",
+            target=order,
+            reason=reason,
+            after={"state": order.state},
+        )
 
     return _apply_transition(
         order_id=order_id,
@@ -698,5 +736,13 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
         )
         # Whatever the order holds in stock goes back, reserved or picked (INV-3, AFS-1).
         inventory_services.release(group=stock_group(order_id), actor=actor, reason=reason.strip())
+        record_staff_action(
+            actor=actor,
+            action="order.cancel",
+            target=cancelled,
+            reason=reason,
+            before={"state": order.state},
+            after={"state": cancelled.state},
+        )
         signals.order_cancelled.send(sender=Order, order_id=order_id, actor=actor)
         return cancelled

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import record_staff_action
 from core.errors import DomainError
 from orders import services as order_services
 from orders.models import Order, OrderState
@@ -463,9 +464,17 @@ def _reserve_refund(
                 % {"left": left, "reference": payment.reference}
             )
         fields = {"reference": reference} if reference else {}
-        return Refund.objects.create(
+        refund = Refund.objects.create(
             payment=payment, amount=amount, reason=reason, actor=actor, **fields
         )
+        record_staff_action(
+            actor=actor,
+            action="payment.refund",
+            target=lambda: payment.order,
+            reason=reason,
+            after={"amount": amount, "payment": payment.reference, "refund": refund.reference},
+        )
+        return refund
 
 
 def _send_refund(refund: Refund) -> Refund:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import record_staff_action
 from core.errors import DomainError
 
 from .engine import coupon_refusal, customer_uses_filter
@@ -234,6 +235,15 @@ def _record(
     changes: dict,
     reason: str,
 ) -> PromotionChange:
+    record_staff_action(
+        actor=actor,
+        action=f"{kind}.{action}",
+        target=promotion,
+        reason=reason,
+        label=label,
+        before={name: old for name, (old, _new) in changes.items()},
+        after={name: new for name, (_old, new) in changes.items()},
+    )
     return PromotionChange.objects.create(
         kind=kind,
         promotion_id=promotion.pk,
