@@ -1237,6 +1237,57 @@ def seed_deadline_demo_orders(
 
 
 # =============================================================================================
+# The service desk's exception queue (ORD-6): two paid orders the audit holds
+# =============================================================================================
+
+EXCEPTION_DEMO_MARKER = "demo_exception"
+
+
+def seed_exception_demo_orders(*, accounts: DemoAccounts, skus: Sequence[SKU]) -> int:
+    """Two orders of customer@example.com, paid just now and held by the automated audit, so
+    that the service desk has exceptions to work on: one with a buyer note asking to be called,
+    and the same items ordered again to the same address minutes later (a near-duplicate).
+    Made once; returns how many were made."""
+    if OrderEvent.objects.filter(
+        kind=OrderEventKind.PLACED, details__has_key=EXCEPTION_DEMO_MARKER
+    ).exists():
+        return 0
+    on_sale = sorted((sku for sku in skus if sku.is_active), key=lambda sku: sku.code)
+    if not on_sale:
+        return 0
+    customer = accounts.customers[0]
+    spec = CUSTOMER_ACCOUNTS[0]
+    address = random_address(
+        random.Random(spec.email), name=spec.name, phone=spec.phone, place=PLACES[0]
+    )
+    sku = on_sale[len(on_sale) // 2]
+    lines = [services.LineRequest(sku_id=sku.pk, quantity=1)]
+    made = 0
+    for kind, note in (("note", "到了请先打电话联系我，白天家里没人"), ("duplicate", "")):
+        _restock_for(lines)
+        _discount, shipping, _total = price_order(sku.price)
+        order = services.create_order(
+            customer=customer,
+            lines=lines,
+            address=address,
+            payment_method=PaymentMethod.ONLINE,
+            shipping_amount=shipping,
+            customer_note=note,
+        )
+        OrderEvent.objects.filter(order=order, kind=OrderEventKind.PLACED).update(
+            details={EXCEPTION_DEMO_MARKER: kind}
+        )
+        services.record_payment(
+            order_id=order.pk, amount=order.total_amount, reference=f"SANDBOX-EX-{kind}"
+        )
+        # One time for the payment, as the demo history has (its timeline is checked so).
+        paid = OrderEvent.objects.get(order=order, kind=OrderEventKind.PAID).created_at
+        Order.objects.filter(pk=order.pk).update(paid_at=paid)
+        made += 1
+    return made
+
+
+# =============================================================================================
 # seed_demo as a whole
 # =============================================================================================
 
@@ -1501,6 +1552,8 @@ def seed_demo(*, now: datetime | None = None) -> DemoResult:
     with recorded_as_history():
         created = seed_demo_orders(accounts=accounts, skus=skus, now=now)
     seed_deadline_demo_orders(accounts=accounts, skus=skus, now=now)
+    with recorded_as_history():
+        seed_exception_demo_orders(accounts=accounts, skus=skus)
     demo_emails = [spec.email for spec in (*STAFF_ACCOUNTS, *CUSTOMER_ACCOUNTS)]
     demo_orders = Order.objects.filter(
         events__kind=OrderEventKind.PLACED, events__details__has_key=DEMO_MARKER

@@ -145,6 +145,13 @@ class TestSeedDemo:
         assert not marketplace.filter(external_id="").exists()
         assert orders.filter(channel="storefront").count() > marketplace.count()
 
+    def test_the_service_desk_has_two_exception_orders_to_work_on(self):
+        held = Order.objects.filter(needs_review=True, state=OrderState.PAID)
+
+        assert held.count() == 2
+        assert held.filter(customer__email="customer@example.com").count() == 2
+        assert all(held.values_list("review_reason", flat=True))  # the audit says why
+
     def test_orders_were_built_by_the_services_and_moved_into_the_last_90_days(self):
         now = timezone.now()
         orders = Order.objects.prefetch_related("events", "lines")
