@@ -26,6 +26,9 @@ NAV_ITEMS = [
     NavItem(_("Service desk"), "workspace:service", frozenset({Role.SERVICE, Role.ADMIN})),
     NavItem(_("Dashboard"), "workspace:manager", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("Exception orders"), "servicedesk:exceptions", frozenset({Role.SERVICE, Role.ADMIN})),
+    NavItem(
+        _("After-sales"), "aftersales:list", frozenset({Role.SERVICE, Role.MANAGER, Role.ADMIN})
+    ),
     NavItem(_("Orders"), "staff_orders:list", _ALL_STAFF),
     NavItem(_("Returns"), "returns:start", frozenset({Role.WAREHOUSE, Role.ADMIN})),
     NavItem(_("Stock"), "inventory:overview", _ALL_STAFF),
