@@ -63,6 +63,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payments.refund_payment",
         "promotions.view_coupon",
         "promotions.view_thresholddiscount",
+        "tickets.view_ticket",
+        "tickets.answer_ticket",
     ],
     Role.MANAGER: [
         "catalog.view_category",
@@ -97,6 +99,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "checkout.change_shippingrule",
         "checkout.delete_shippingrule",
         "core.view_staffaction",
+        "tickets.view_ticket",
     ],
     Role.ADMIN: ["*"],
 }

@@ -30,6 +30,9 @@ class NotificationKind(models.TextChoices):
     AFTERSALES_REPLACEMENT = "aftersales_replacement", _("Replacement on its way")
     AFTERSALES_REFUNDED = "aftersales_refunded", _("Refund issued")
     AFTERSALES_CLOSED = "aftersales_closed", _("After-sales request closed")
+    # Complaints and inquiries (AFS-5).
+    TICKET_REPLY = "ticket_reply", _("Reply to your complaint or inquiry")
+    TICKET_RESOLVED = "ticket_resolved", _("Complaint or inquiry resolved")
 
 
 STAFF_KINDS = frozenset(
