@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from aftersales.models import REFUND_KINDS, AfterSalesRequest, RequestKind, RequestState
 from orders.models import Order, OrderEvent, OrderEventKind, OrderState
+from tickets.selectors import open_ticket_summary
 
 from .models import AuditFinding, AuditRule, AuditRuleChange, Claim
 
@@ -99,7 +100,7 @@ def _refunds_to_issue() -> Q:
 def desk_queues() -> dict[str, Queue]:
     """Each queue of the service desk with its count and the time its oldest item came:
     exception orders (since flagged), new after-sales requests, returns on their way to
-    inspection, refunds to issue — two queries."""
+    inspection, refunds to issue, open tickets — three queries."""
     flagged_at = (
         OrderEvent.objects.filter(order=OuterRef("pk"), kind=OrderEventKind.FLAGGED)
         .order_by("-created_at", "-id")
@@ -123,4 +124,5 @@ def desk_queues() -> dict[str, Queue]:
         "new_requests": Queue("new_requests", figures["new_count"], figures["new_oldest"]),
         "returns": Queue("returns", figures["returns_count"], figures["returns_oldest"]),
         "refunds": Queue("refunds", figures["refunds_count"], figures["refunds_oldest"]),
+        "tickets": Queue("tickets", *open_ticket_summary()),
     }

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,14 +22,6 @@ from .forms import AgentAddressForm, AuditRuleForm, ClaimForm, ExceptionFilterFo
 PAGE_SIZE = 25
 
 
-def _url_or_none(name: str, query: str = "") -> str | None:
-    """The URL `name` (with `query`), or None while its app has not built it yet."""
-    try:
-        return reverse(name) + (f"?{query}" if query else "")
-    except NoReverseMatch:
-        return None
-
-
 # --- home -------------------------------------------------------------------------------------
 @role_required(Role.SERVICE)
 @require_GET
@@ -37,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The desk's queues, each with its count, how long its oldest item has waited, and a
     link to the queue."""
     queues = selectors.desk_queues()
-    aftersales_list = "aftersales:list"
+    aftersales_list = reverse("aftersales:list")
     cards = [
         (
             queues["exceptions"],
@@ -47,19 +39,24 @@ def home(request: HttpRequest) -> HttpResponse:
         (
             queues["new_requests"],
             _("New after-sales requests"),
-            _url_or_none(aftersales_list, "state=submitted"),
+            f"{aftersales_list}?state=submitted",
         ),
         (
             queues["returns"],
             _("Returns awaiting inspection"),
-            _url_or_none(aftersales_list, "state=return_shipped"),
+            f"{aftersales_list}?state=return_shipped",
         ),
         (
             queues["refunds"],
             _("Refunds to issue"),
             # The after-sales list filters by one state at a time: refunds to issue are in two
             # (a refund-only request approved, a return received), so the whole list.
-            _url_or_none(aftersales_list),
+            aftersales_list,
+        ),
+        (
+            queues["tickets"],
+            _("Open tickets"),
+            reverse("tickets:queue") + "?status=open",
         ),
     ]
     return render(

@@ -29,6 +29,7 @@ NAV_ITEMS = [
     NavItem(
         _("After-sales"), "aftersales:list", frozenset({Role.SERVICE, Role.MANAGER, Role.ADMIN})
     ),
+    NavItem(_("Tickets"), "tickets:queue", frozenset({Role.SERVICE, Role.MANAGER, Role.ADMIN})),
     NavItem(_("Orders"), "staff_orders:list", _ALL_STAFF),
     NavItem(_("Returns"), "returns:start", frozenset({Role.WAREHOUSE, Role.ADMIN})),
     NavItem(_("Stock"), "inventory:overview", _ALL_STAFF),
@@ -37,6 +38,7 @@ NAV_ITEMS = [
     ),
     NavItem(_("Shipping"), "shipping:list", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("Audit rules"), "servicedesk:audit_rules", frozenset({Role.MANAGER, Role.ADMIN})),
+    NavItem(_("Audit trail"), "audit:trail", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("System"), "workspace:system", frozenset({Role.ADMIN})),
 ]
 
