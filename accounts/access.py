@@ -33,3 +33,21 @@ def role_required(*roles: Role) -> Callable:
 
 def staff_required(view: Callable) -> Callable:
     return role_required(Role.WAREHOUSE, Role.SERVICE, Role.MANAGER)(view)
+
+
+def permission_required(*perms: str) -> Callable:
+    """Let in only signed-in users holding one of `perms`; others are sent to log in
+    (anonymous) or refused with 403 (signed in without any of them)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(request.user.has_perm(perm) for perm in perms):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

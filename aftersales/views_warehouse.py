@@ -13,11 +13,7 @@ Views parse input, call a service and render; the services decide. Without JavaS
 form still works as a plain POST.
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,49 +23,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access import permission_required
 from inventory import selectors as inventory_selectors
 from inventory.forms import WarehousePickForm
+from inventory.working import working_warehouse
 
 from . import replacements, returns
 from .forms_warehouse import FindReturnForm, InspectionSheet
 from .models import AfterSalesRequest
 
 PAGE_SIZE = 50
-WAREHOUSE_SESSION_KEY = "inventory:warehouse_id"  # the same choice as receiving and the floor
-
-
-def _needs(perm: str):
-    """Signed-in users holding `perm`; others are sent to log in or refused (403)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not request.user.has_perm(perm):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-inspect_permission = _needs(returns.INSPECT_PERMISSION)
-
-
-def _working_warehouse(request: HttpRequest):
-    """The warehouse chosen on any warehouse screen (kept in the session), else the first
-    active one; (None, []) when there is none."""
-    active = {w.pk: w for w in inventory_selectors.warehouses() if w.is_active}
-    if not active:
-        return None, []
-    chosen = request.POST.get("warehouse") or request.GET.get("warehouse")
-    if chosen and chosen.isdigit() and int(chosen) in active:
-        request.session[WAREHOUSE_SESSION_KEY] = int(chosen)
-        return active[int(chosen)], list(active.values())
-    remembered = request.session.get(WAREHOUSE_SESSION_KEY)
-    return active.get(remembered) or next(iter(active.values())), list(active.values())
+inspect_permission = permission_required(returns.INSPECT_PERMISSION)
 
 
 def _warehouse_context(warehouse, warehouses) -> dict:
@@ -86,7 +50,7 @@ def _warehouse_context(warehouse, warehouses) -> dict:
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     """Scan to open a return; below, the returns expected (on their way first)."""
-    warehouse, warehouses = _working_warehouse(request)
+    warehouse, warehouses = working_warehouse(request)
     if warehouse is None:
         return render(request, "aftersales/warehouse/no_warehouse.html", {})
     form = FindReturnForm(request.GET if "scan" in request.GET else None)
@@ -120,7 +84,7 @@ def inspect(request: HttpRequest, pk: int) -> HttpResponse:
         after_sales = returns.request_for_inspection(pk)
     except AfterSalesRequest.DoesNotExist:
         raise Http404 from None
-    warehouse, warehouses = _working_warehouse(request)
+    warehouse, warehouses = working_warehouse(request)
     if warehouse is None:
         return render(request, "aftersales/warehouse/no_warehouse.html", {})
     lines = list(after_sales.lines.all())
@@ -219,7 +183,7 @@ def _received_message(after_sales: AfterSalesRequest, sheet: InspectionSheet, bi
 
 
 # --- replacements (the agent's button) ---------------------------------------------------------
-@_needs(replacements.SEND_PERMISSION)
+@permission_required(replacements.SEND_PERMISSION)
 @require_POST
 def send_replacement(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the replacement of an exchange or re-shipment; back to the page the button was on

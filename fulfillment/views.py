@@ -6,10 +6,7 @@ blip, or red with a low beep) and the progress. Without JavaScript every form st
 a plain POST. Views parse input, call `fulfillment.services` and render; the services decide.
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -18,65 +15,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access import permission_required
 from inventory.forms import WarehousePickForm
-from inventory.selectors import warehouses as all_warehouses
+from inventory.working import working_warehouse
 
 from . import selectors, services
 from .forms import ParcelForm, ReasonForm, ScanForm, ShortPickForm, WaveForm
 from .models import Fulfillment, FulfillmentState, Parcel, Wave, WaveState
 
 PAGE_SIZE = 50
-WAREHOUSE_SESSION_KEY = "inventory:warehouse_id"  # the same choice as receiving and stock-take
+work_floor = permission_required("fulfillment.work_floor")
+plan_waves = permission_required("fulfillment.plan_waves")
 
 
-def floor_permission(perm: str):
-    """Signed-in users holding `perm`; others are sent to log in or refused (403)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not request.user.has_perm(perm):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-work_floor = floor_permission("fulfillment.work_floor")
-plan_waves = floor_permission("fulfillment.plan_waves")
-
-
-def _see_floor(view):
-    """The floor home and pick lists: pickers and planners (managers) alike."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        user = request.user
-        if not (user.has_perm("fulfillment.work_floor") or user.has_perm("fulfillment.plan_waves")):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _working_warehouse(request: HttpRequest):
-    """The warehouse chosen on any warehouse screen (kept in the session), else the first
-    active one; None when there is none."""
-    active = {w.pk: w for w in all_warehouses() if w.is_active}
-    if not active:
-        return None, []
-    chosen = request.POST.get("warehouse") or request.GET.get("warehouse")
-    if chosen and chosen.isdigit() and int(chosen) in active:
-        request.session[WAREHOUSE_SESSION_KEY] = int(chosen)
-        return active[int(chosen)], list(active.values())
-    remembered = request.session.get(WAREHOUSE_SESSION_KEY)
-    return active.get(remembered) or next(iter(active.values())), list(active.values())
+# The floor home and pick lists: pickers and planners (managers) alike.
+_see_floor = permission_required("fulfillment.work_floor", "fulfillment.plan_waves")
 
 
 def _warehouse_context(warehouse, warehouses) -> dict:
@@ -100,7 +53,7 @@ def _abilities(request: HttpRequest) -> dict[str, bool]:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Counters, the queue (oldest first, paginated), short picks and stopped orders."""
-    warehouse, warehouses = _working_warehouse(request)
+    warehouse, warehouses = working_warehouse(request)
     if warehouse is None:
         return render(request, "fulfillment/no_warehouse.html", {})
     queue = selectors.queue(warehouse_id=warehouse.pk).select_related("order", "carrier")
@@ -126,7 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def create_waves(request: HttpRequest) -> HttpResponse:
     """Pick lists from the queue by filters, or one order's own pick list (`single`)."""
-    warehouse, _warehouses = _working_warehouse(request)
+    warehouse, _warehouses = working_warehouse(request)
     if warehouse is None:
         raise PermissionDenied
     single = request.POST.get("single", "")
@@ -223,7 +176,7 @@ def put_back(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
     return redirect("floor:home")
 
 
-@floor_permission("fulfillment.view_fulfillment")
+@permission_required("fulfillment.view_fulfillment")
 @require_GET
 def order_status(request: HttpRequest, number: str) -> HttpResponse:
     """Where an order is on the floor, per warehouse: for the staff order page (loaded into it
@@ -237,7 +190,7 @@ def order_status(request: HttpRequest, number: str) -> HttpResponse:
 @_see_floor
 @require_GET
 def waves(request: HttpRequest) -> HttpResponse:
-    warehouse, warehouses = _working_warehouse(request)
+    warehouse, warehouses = working_warehouse(request)
     if warehouse is None:
         return render(request, "fulfillment/no_warehouse.html", {})
     state = request.GET.get("state", "")
@@ -379,7 +332,7 @@ def short_pick(request: HttpRequest, wave_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def pack_start(request: HttpRequest) -> HttpResponse:
     """Scan an order number or a pick list: one order opens, a pick list lists its orders."""
-    warehouse, _warehouses = _working_warehouse(request)
+    warehouse, _warehouses = working_warehouse(request)
     form = ScanForm(request.POST or request.GET or None, label=_("Scan the order or pick list"))
     error = ""
     found: list[Fulfillment] = []
@@ -523,7 +476,7 @@ def relabelled(request: HttpRequest, fulfillment_id: int) -> HttpResponse:
 @work_floor
 @require_http_methods(["GET", "POST"])
 def hand_over(request: HttpRequest) -> HttpResponse:
-    warehouse, warehouses = _working_warehouse(request)
+    warehouse, warehouses = working_warehouse(request)
     if warehouse is None:
         return render(request, "fulfillment/no_warehouse.html", {})
     result = error = None

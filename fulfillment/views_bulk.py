@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import DomainError
 from inventory.forms import WarehousePickForm
 from inventory.selectors import warehouses as all_warehouses
+from inventory.working import WAREHOUSE_SESSION_KEY
 
 from . import bulk, document_jobs, readiness, selectors, services
 from .forms_bulk import (
@@ -34,7 +35,7 @@ from .forms_bulk import (
     ReadinessFilterForm,
     ReleaseForm,
 )
-from .views import WAREHOUSE_SESSION_KEY, plan_waves
+from .views import plan_waves
 
 # The pick lists made by the last bulk run, shown on the pick-list screen until the next run.
 MADE_SESSION_KEY = "floor:bulk_waves"

@@ -38,13 +38,13 @@ from .forms import (
 )
 from .models import Bin, StockMovement
 from .services import StockError
+from .working import working_warehouse
 
 PAGE_SIZE = 50
 VIEW_ROLES = (Role.WAREHOUSE, Role.SERVICE, Role.MANAGER)
 CHANGE_ROLES = (Role.WAREHOUSE,)
 EXPORT_ROLES = (Role.WAREHOUSE, Role.MANAGER)
 
-WAREHOUSE_SESSION_KEY = "inventory:warehouse_id"
 STOCK_TAKE_SESSION_KEY = "inventory:stock_take_result"
 
 
@@ -295,17 +295,8 @@ def sku_write_off(request: HttpRequest, sku_id: int) -> HttpResponse:
 
 # --- the warehouse a member of staff works in ---------------------------------------------------
 def _working_warehouse(request: HttpRequest, warehouses):
-    """The warehouse chosen on the receiving / stock-take screens (kept in the session), else
-    the first active one; None when there is no active warehouse at all."""
-    active = {w.pk: w for w in warehouses if w.is_active}
-    if not active:
-        return None
-    chosen = request.POST.get("warehouse") or request.GET.get("warehouse")
-    if chosen and chosen.isdigit() and int(chosen) in active:
-        request.session[WAREHOUSE_SESSION_KEY] = int(chosen)
-        return active[int(chosen)]
-    remembered = request.session.get(WAREHOUSE_SESSION_KEY)
-    return active.get(remembered) or next(iter(active.values()))
+    """The warehouse chosen on the receiving / stock-take screens (see inventory.working)."""
+    return working_warehouse(request)[0]
 
 
 def _warehouse_context(request: HttpRequest, warehouses, warehouse) -> dict:
