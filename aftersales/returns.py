@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -31,10 +31,9 @@ from core.errors import DomainError
 from inventory import services as inventory_services
 from inventory.models import Bin, Stock
 from notifications.models import NotificationKind
-from notifications.receivers import _customer_language
-from notifications.services import notify
 from orders.shipments import normalize_tracking_number
 
+from . import services
 from .models import (
     RETURN_KINDS,
     AfterSalesRequest,
@@ -315,19 +314,5 @@ def _tell_customer_received(request: AfterSalesRequest, lines: list[dict]) -> No
 
 
 def tell_customer(request: AfterSalesRequest, *, kind: str, key: str, reason=None) -> None:
-    """Tell the request's customer (or the guest, at the order's e-mail) about a step, in their
-    language, in the caller's transaction (the notification outbox). `reason` is a callable
-    giving the text under the message, run in the customer's language."""
-    order = request.order
-    language = _customer_language(order)
-    with translation.override(language):
-        text = reason() if reason is not None else ""
-    notify(
-        kind=kind,
-        key=key,
-        order=order,
-        recipient=order.customer,
-        address=order.contact_email or (order.customer.email if order.customer else ""),
-        language=language,
-        context={"request": request.number, "request_id": request.pk, "reason": text},
-    )
+    """Tell the request's customer about a warehouse step (see `services.notify_customer`)."""
+    services.notify_customer(request, kind=kind, key=key, reason=reason)

@@ -13,10 +13,9 @@ The warehouse side (receiving returns, replacement orders) lives in `aftersales.
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Sum
@@ -28,8 +27,8 @@ from django_fsm import can_proceed
 from core.audit import record_staff_action
 from core.errors import DomainError
 from notifications import conf as notification_conf
-from notifications.models import Notification, NotificationKind
-from notifications.services import notify
+from notifications.models import NotificationKind
+from notifications.services import customer_language, notify
 from orders import services as order_services
 from orders.models import Carrier, Order, OrderLine, OrderState
 from orders.shipments import TRACKING_NUMBER, normalize_tracking_number
@@ -193,30 +192,27 @@ def _event(
     return event
 
 
-def _customer_language(order: Order) -> str:
-    if order.customer is not None and order.customer.language:
-        return order.customer.language
-    first = (
-        Notification.objects.filter(order=order)
-        .exclude(language="")
-        .order_by("pk")
-        .values_list("language", flat=True)
-        .first()
-    )
-    return first or translation.get_language() or settings.LANGUAGE_CODE
-
-
 def notify_customer(
-    request: AfterSalesRequest, *, kind: str, key: str, details: dict | None = None
+    request: AfterSalesRequest,
+    *,
+    kind: str,
+    key: str,
+    details: dict | None = None,
+    reason: Callable[[], str] | None = None,
 ) -> None:
-    """Tell the request's customer (a guest at the order's e-mail) about a step, in the
-    caller's transaction (the notification outbox): once per `key`."""
+    """Tell the request's customer (a guest at the order's e-mail) about a step, in their
+    language, in the caller's transaction (the notification outbox): once per `key`.
+    `reason`, if given, is called in the customer's language for the text under the message."""
     order = request.order
+    language = customer_language(order)
     context = {"request": request.number, "request_id": request.pk}
     if order.customer_id is not None:
         context["request_url"] = notification_conf.site_url() + reverse(
             "my_aftersales:detail", args=[request.number]
         )
+    if reason is not None:
+        with translation.override(language):
+            context["reason"] = str(reason())
     context.update(details or {})
     notify(
         kind=kind,
@@ -224,7 +220,7 @@ def notify_customer(
         order=order,
         recipient=order.customer,
         address=order.contact_email or (order.customer.email if order.customer else ""),
-        language=_customer_language(order),
+        language=language,
         context=context,
     )
 

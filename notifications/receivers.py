@@ -10,32 +10,19 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.dispatch import receiver
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.roles import Role
 from inventory import signals as inventory_signals
 from orders import signals
 from orders.models import Channel, Order, OrderEvent, OrderEventKind, Shipment, TrackingEvent
 
-from .models import Notification, NotificationKind
-from .services import alert_managers_of_stock, notify
+from .models import NotificationKind
+from .services import alert_managers_of_stock, customer_language, notify
 
 
 def _order(order_id: int) -> Order:
     return Order.objects.select_related("customer").get(pk=order_id)
-
-
-def _customer_language(order: Order) -> str:
-    if order.customer is not None and order.customer.language:
-        return order.customer.language
-    first = (
-        Notification.objects.filter(order=order, recipient=order.customer)
-        .exclude(language="")
-        .order_by("pk")
-        .values_list("language", flat=True)
-        .first()
-    )
-    return first or translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _tell_customer(order: Order, kind: str, key: str, context: dict | None = None) -> None:
@@ -45,7 +32,7 @@ def _tell_customer(order: Order, kind: str, key: str, context: dict | None = Non
         order=order,
         recipient=order.customer,
         address=order.contact_email or (order.customer.email if order.customer else ""),
-        language=_customer_language(order),
+        language=customer_language(order),
         context=context,
     )
 

@@ -326,3 +326,20 @@ def _default_language() -> str:
     from django.conf import settings
 
     return settings.LANGUAGE_CODE
+
+
+def customer_language(order) -> str:
+    """The language to write to an order's customer in: their own setting, else the language
+    the shop first wrote to them about this order in, else the current one."""
+    from django.conf import settings
+
+    if order.customer is not None and order.customer.language:
+        return order.customer.language
+    first = (
+        Notification.objects.filter(order=order)
+        .exclude(language="")
+        .order_by("pk")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return first or translation.get_language() or settings.LANGUAGE_CODE
