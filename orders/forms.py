@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from core.csv_upload import too_big_message
 
 from . import tracking_io
-from .models import Channel, OrderState, TrackingStatus
+from .models import Channel, OrderState, PaymentMethod, TrackingStatus
 from .shipments import DESCRIPTION_MAX, LOCATION_MAX
 
 
@@ -31,6 +31,21 @@ class StaffOrderFilterForm(forms.Form):
     )
     placed_to = forms.DateField(
         label=_("Placed to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    # What a report's figure narrows to when it drills down to its orders (RPT-1, issue 9).
+    payment_method = forms.ChoiceField(
+        label=_("Payment method"),
+        required=False,
+        choices=[("", _("All payment methods")), *PaymentMethod.choices],
+    )
+    province = forms.CharField(label=_("Province"), required=False, max_length=30)
+    city = forms.CharField(label=_("City"), required=False, max_length=30)
+    product = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    sku = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    sales_only = forms.BooleanField(
+        label=_("Sales only"),
+        required=False,
+        help_text=_("Leaves out orders cancelled before payment and after-sales replacements."),
     )
 
     def clean(self):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import (
     Count,
     DecimalField,
+    Exists,
     OuterRef,
     Prefetch,
     Q,
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from core.templatetags.shop import money
 
 from .models import (
+    Channel,
     Order,
     OrderEvent,
     OrderEventKind,
@@ -45,13 +47,37 @@ def staff_order_list(
     placed_from: date | None = None,
     placed_to: date | None = None,
     search: str = "",
+    payment_method: str = "",
+    province: str = "",
+    city: str = "",
+    product: int | None = None,
+    sku: int | None = None,
+    sales_only: bool = False,
 ) -> QuerySet[Order]:
-    """Orders for the staff list, newest first, filtered. Dates are days in the shop's zone."""
+    """Orders for the staff list, newest first, filtered. Dates are days in the shop's zone.
+    `product` / `sku`: orders with a line of it; `sales_only`: the orders the sales report
+    counts (no order cancelled before payment, no after-sales replacement)."""
     orders = Order.objects.select_related("customer")
     if state:
         orders = orders.filter(state=state)
     if channel:
         orders = orders.filter(channel=channel)
+    if payment_method:
+        orders = orders.filter(payment_method=payment_method)
+    if province:
+        orders = orders.filter(province=province.strip())
+    if city:
+        orders = orders.filter(city=city.strip())
+    if product:
+        orders = orders.filter(
+            Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku__product_id=product))
+        )
+    if sku:
+        orders = orders.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku_id=sku)))
+    if sales_only:
+        orders = orders.exclude(channel=Channel.REPLACEMENT).exclude(
+            state=OrderState.CANCELLED, paid_at__isnull=True
+        )
     if placed_from:
         orders = orders.filter(created_at__gte=_local_midnight(placed_from))
     if placed_to:
@@ -59,6 +85,21 @@ def staff_order_list(
     if search:
         orders = orders.filter(_search_filter(search.strip()))
     return _with_item_count(orders).order_by("-created_at", "-id")
+
+
+def line_subjects(*, product: int | None = None, sku: int | None = None) -> list[tuple[str, str]]:
+    """What a staff list narrowed to a product or SKU shows it is narrowed to: (caption,
+    name) pairs, one query each for what is given."""
+    from catalog.models import SKU, Product
+
+    subjects = []
+    if product:
+        name = Product.objects.filter(pk=product).values_list("name", flat=True).first()
+        subjects.append((_("Product"), name or f"#{product}"))
+    if sku:
+        found = SKU.objects.select_related("product").filter(pk=sku).first()
+        subjects.append((_("SKU"), f"{found.code} · {found}" if found else f"#{sku}"))
+    return subjects
 
 
 def _with_item_count(orders: QuerySet[Order]) -> QuerySet[Order]:

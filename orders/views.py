@@ -227,10 +227,18 @@ def staff_order_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     template = "orders/staff/_order_rows.html" if request.htmx else "orders/staff/order_list.html"
+    # A report's figure drilled down to its orders names the product or SKU it is about.
+    subjects = selectors.line_subjects(product=filters.get("product"), sku=filters.get("sku"))
     return render(
         request,
         template,
-        {"form": form, "page": page, "state_counts": state_counts, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "state_counts": state_counts,
+            "query": query.urlencode(),
+            "subjects": subjects,
+        },
     )
 
 
