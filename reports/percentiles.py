@@ -86,16 +86,21 @@ def duration_stats(
     queryset,
     durations: Mapping[str, Expression],
     fractions: Sequence[float] = FRACTIONS,
+    *,
+    native: bool | None = None,
 ) -> dict[str, dict]:
     """For each named duration expression over `queryset`: {"count": rows where it is not
     NULL, fraction: percentile or None}. PostgreSQL: one query. SQLite: one query for the
-    counts, then one per duration and fraction reading at most two values."""
+    counts, then one per duration and fraction reading at most two values. `native=False`
+    takes the SQLite way on PostgreSQL too (the tests compare both)."""
+    if native is None:
+        native = connection.vendor == "postgresql"
     queryset = queryset.order_by()
     aggregates = {}
     for key in durations:
         present = Q(**{f"_d_{key}__isnull": False})
         aggregates[f"{key}__count"] = Count("pk", filter=present)
-        if connection.vendor == "postgresql":
+        if native:
             for index, fraction in enumerate(fractions):
                 aggregates[f"{key}__p{index}"] = PercentileCont(
                     f"_d_{key}", fraction, filter=present
@@ -110,7 +115,7 @@ def duration_stats(
         for index, fraction in enumerate(fractions):
             if count == 0:
                 row[fraction] = None
-            elif connection.vendor == "postgresql":
+            elif native:
                 row[fraction] = totals[f"{key}__p{index}"]
             else:
                 first = math.floor(fraction * (count - 1))

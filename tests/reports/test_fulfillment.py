@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
@@ -24,7 +25,7 @@ from orders.models import (
     Shipment,
 )
 from reports import fulfillment
-from reports.percentiles import percentile_cont
+from reports.percentiles import Seconds, duration_stats, percentile_cont
 from reports.periods import PeriodKind, period_containing
 from reports.registry import ReportFilters
 from tests.factories import UserFactory, WarehouseFactory, make_order
@@ -189,6 +190,22 @@ def test_sqlite_fallback_equals_percentile_cont(values):
         )
         median, p90 = cursor.fetchone()
     assert (percentile_cont(values, 0.5), percentile_cont(values, 0.9)) == (median, p90)
+
+
+@pytest.mark.postgres
+def test_fallback_gives_percentile_cont_figures_on_the_same_rows(stage_orders):
+    for n in range(7):  # more values, uneven gaps
+        more = online(OrderState.SHIPPED, T0 + n * 7 * M)
+        Order.objects.filter(pk=more.pk).update(shipped_at=T0 + (n * n + 1) * 13 * M)
+    orders = fulfillment.started_orders(DAY, ReportFilters())
+    durations = {
+        "shipped": Seconds(F("shipped_at"), F("started")),
+        "paid": Seconds(F("started"), F("created_at")),
+    }
+    fractions = (0.5, 0.9, 0.25, 0.99)
+    native = duration_stats(orders, durations, fractions, native=True)
+    assert native == duration_stats(orders, durations, fractions, native=False)
+    assert native["shipped"]["count"] == 11
 
 
 def test_percentile_definition():
