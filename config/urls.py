@@ -32,6 +32,7 @@ urlpatterns = [
     path("staff/promotions/", include("promotions.urls")),
     path("staff/shipping/", include("checkout.urls_staff")),
     path("staff/audit/", include("core.urls_audit")),
+    path("staff/reports/", include("reports.urls")),
     path("staff/", include("workspace.urls")),
     path("admin/", admin.site.urls),
     path("", include("core.urls")),

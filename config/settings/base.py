@@ -271,6 +271,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfillment.tasks.tidy_document_batches",
         "schedule": timedelta(minutes=5),
     },
+    # Report snapshots of the day, week and month just ended, e-mailed to subscribers (RPT-6).
+    "report-snapshots-daily": {
+        "task": "reports.tasks.make_scheduled_snapshots",
+        "schedule": crontab(hour=1, minute=10),
+        "args": ("day",),
+    },
+    "report-snapshots-weekly": {
+        "task": "reports.tasks.make_scheduled_snapshots",
+        "schedule": crontab(hour=1, minute=20, day_of_week="mon"),
+        "args": ("week",),
+    },
+    "report-snapshots-monthly": {
+        "task": "reports.tasks.make_scheduled_snapshots",
+        "schedule": crontab(hour=1, minute=30, day_of_month="1"),
+        "args": ("month",),
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------------
