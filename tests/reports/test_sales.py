@@ -161,6 +161,7 @@ def test_summary_every_figure_beside_the_previous_period(shop):
         "net": (D("371.00"), D("160.00"), D("131.875")),
         "aov": (D("99.50"), D("85.00"), (D("99.50") - D("85.00")) * 100 / D("85.00")),
     }
+    assert summary.rows[0]["_drill"] == drill()
     assert [row["key"] for row in summary.rows] == [
         "orders", "items", "gmv", "discounts", "shipping", "refunds", "net", "aov",
     ]  # fmt: skip
