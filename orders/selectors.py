@@ -3,11 +3,9 @@ queries, whatever the number of orders."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from django.db.models import (
     Count,
-    DecimalField,
     Exists,
     OuterRef,
     Prefetch,
@@ -15,10 +13,8 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -263,28 +259,3 @@ def oldest_in_state(state: str) -> QuerySet[Order]:
     return _with_item_count(Order.objects.filter(state=state).select_related("customer")).order_by(
         "created_at", "id"
     )
-
-
-def sales_summary(*, periods: dict[str, date]) -> dict[str, dict]:
-    """Orders, gross merchandise value and average order value since each given day, in one
-    query. Cancelled orders are left out; days are cut at midnight in the shop's time zone."""
-    live = ~Q(state=OrderState.CANCELLED)
-    aggregates = {}
-    for key, since in periods.items():
-        in_period = live & Q(created_at__gte=_local_midnight(since))
-        aggregates[f"{key}_orders"] = Count("id", filter=in_period)
-        aggregates[f"{key}_gmv"] = Coalesce(
-            Sum("total_amount", filter=in_period),
-            Value(0),
-            output_field=DecimalField(max_digits=14, decimal_places=2),
-        )
-    row = Order.objects.aggregate(**aggregates)
-    summary = {}
-    for key in periods:
-        orders, gmv = row[f"{key}_orders"], row[f"{key}_gmv"]
-        summary[key] = {
-            "orders": orders,
-            "gmv": gmv,
-            "average": (gmv / orders).quantize(Decimal("0.01")) if orders else None,
-        }
-    return summary

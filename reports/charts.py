@@ -24,7 +24,7 @@ from reports.tables import COUNT, DATE, DURATION, MONEY, PERCENT, Table
 # chart copied out of the page (or into an e-mail) keeps its look.
 ACCENT = "var(--accent, #c2410c)"
 ACCENT_SOFT = "var(--accent-soft, #fff1e8)"
-SECOND = "var(--info, #1d4ed8)"
+SECOND = "var(--warning, #a16207)"
 GRID = "var(--border, #dde1e8)"
 MUTED = "var(--muted, #5b6476)"
 TEXT = "var(--text, #1d2330)"
@@ -161,9 +161,19 @@ def _n(number: float) -> str:
     return f"{number:.1f}"
 
 
-def _shorten(text: str, length: int) -> str:
+def _text_width(text: str) -> float:
+    """About how wide `text` is in 12px type: Chinese characters twice a Latin letter."""
+    return sum(12.5 if ord(char) > 0x2E80 else 7.4 for char in text)
+
+
+def _shorten(text: str, width: float) -> str:
+    """`text`, cut with an ellipsis to fit about `width` pixels of 12px type."""
     text = str(text)
-    return text if len(text) <= length else text[: length - 1] + "…"
+    if _text_width(text) <= width:
+        return text
+    while text and _text_width(text) > width - 8:
+        text = text[:-1]
+    return text + "…"
 
 
 def _hidden_table(caption: str, headings: Sequence[str], rows: Sequence[Sequence[str]]):
@@ -183,8 +193,10 @@ def _hidden_table(caption: str, headings: Sequence[str], rows: Sequence[Sequence
         ),
     )
     return format_html(
-        '<table class="visually-hidden"><caption>{}</caption><thead><tr>{}</tr></thead>'
-        "<tbody>{}</tbody></table>",
+        # The wrapper, not the table, is hidden: a table never shrinks to 1px and would widen
+        # the page.
+        '<div class="visually-hidden"><table><caption>{}</caption><thead><tr>{}</tr></thead>'
+        "<tbody>{}</tbody></table></div>",
         caption,
         head,
         body,
@@ -199,7 +211,9 @@ def _figure(*, key: str, title: str, desc: str, width: int, height: int, body, t
         ' style="font-family: var(--font, system-ui, sans-serif); font-size: 12px;'
         ' max-width: 100%; height: auto;">'
         '<title id="chart-{key}-title">{title}</title>'
-        '<desc id="chart-{key}-desc">{desc}</desc>{body}</svg>{table}</figure>',
+        '<desc id="chart-{key}-desc">{desc}</desc>{body}</svg>'
+        '<figcaption class="chart-caption" aria-hidden="true">{title}</figcaption>{table}'
+        "</figure>",
         key=key,
         w=width,
         h=height,
@@ -270,7 +284,8 @@ def line_chart(
         )
     every = max(1, -(-count // 8))  # at most about 8 labels under the axis
     for index, label in enumerate(labels):
-        if index % every and index != count - 1:
+        last = index == count - 1
+        if (index % every and not last) or (not last and count - 1 - index < every):
             continue
         parts.append(
             format_html(
@@ -416,12 +431,12 @@ def bar_chart(
     label_heading: str = "",
     value_heading: str = "",
     limit: int = 10,
-    width: int = 640,
+    width: int = 560,
 ) -> SafeString:
     """A horizontal bar per item, largest first, at most `limit` of them. A bar with an
     `href` links to it (the orders behind the figure)."""
     shown = sorted(bars, key=lambda bar: _decimal(bar.value), reverse=True)[:limit]
-    row_h, top, bottom, label_w, value_w = 26, 8, 24, 170, 96
+    row_h, top, bottom, label_w, value_w = 26, 8, 24, 190, 92
     height = top + bottom + row_h * max(1, len(shown))
     plot_w = width - label_w - value_w
     scale = nice_scale([bar.value for bar in shown], ticks=4, whole=kind == COUNT)
@@ -456,7 +471,7 @@ def bar_chart(
             _n(label_w - 8),
             _n(y + row_h / 2 + 4),
             TEXT,
-            _shorten(bar.label, 24),
+            _shorten(bar.label, label_w - 16),
             _n(min(zero_x, end)),
             _n(y + 4),
             _n(abs(end - zero_x)),

@@ -6,7 +6,6 @@ app_name = "reports"
 
 urlpatterns = [
     path("", views_dashboard.dashboard, name="dashboard"),
-    path("", views_dashboard.dashboard, name="dashboard"),
     path("export/", views.export, name="export"),
     path("runs/", views.run, name="run"),
     path("runs/<int:run_id>/", views.run_status, name="run_status"),

@@ -102,6 +102,14 @@ def _day_label(day) -> str:
     return formats.date_format(day, "n/j") if hasattr(day, "month") else str(day)
 
 
+def _cell_type(row: dict, column) -> str:
+    """A row of figures of different kinds (a summary: orders, then money) says its own
+    "type", which stands for the money columns' declared one."""
+    if column.type == MONEY and row.get("type") in NUMERIC:
+        return row["type"]
+    return column.type
+
+
 def _rows(table: Table) -> list[list[Cell]]:
     """Each row's cells as shown. In a row that carries "_drill", its first count (the
     orders, usually) links to the orders behind it, or its first cell when it has none."""
@@ -115,12 +123,10 @@ def _rows(table: Table) -> list[list[Cell]]:
         cells = []
         for column in table.columns:
             value = row.get(column.key)
-            if column.type == DATE and value:
+            kind = _cell_type(row, column)
+            if kind == DATE and value:
                 label = formats.date_format(value, "SHORT_DATE_FORMAT")
-            cell = Cell(
-                text=charts.format_value(value, column.type),
-                numeric=column.type in NUMERIC,
-            )
+            cell = Cell(text=charts.format_value(value, kind), numeric=kind in NUMERIC)
             if column.type == PERCENT and column.key.endswith("change"):
                 cell.change = Change.of(value, lower_is_better=column.key in LOWER_IS_BETTER)
             if href and column.key == linked:
@@ -135,7 +141,7 @@ def _rows(table: Table) -> list[list[Cell]]:
     return shown
 
 
-def _daily_chart(key: str, table: Table) -> SafeString | None:
+def _daily_chart(key: str, table: Table, title: str = "") -> SafeString | None:
     """A line chart of a table of days (its first column a date): its first figure column
     as the area, its second (if any) as the line beside it."""
     if not table.columns or table.columns[0].type != DATE or len(table.rows) < 2:
@@ -143,8 +149,11 @@ def _daily_chart(key: str, table: Table) -> SafeString | None:
     figures = [c for c in table.columns[1:] if c.type in NUMERIC]
     if not figures:
         return None
-    by_type = {MONEY: 0, COUNT: 1}
-    figures.sort(key=lambda c: by_type.get(c.type, 2))
+    # Money as the area, a count (the orders) as the line beside it, when there are both.
+    money = [c for c in figures if c.type == MONEY]
+    counts = [c for c in figures if c.type == COUNT]
+    if money and counts:
+        figures = [money[0], counts[0]]
     labels = [_day_label(row.get(table.columns[0].key)) for row in table.rows]
 
     def series(column) -> charts.Series:
@@ -153,11 +162,13 @@ def _daily_chart(key: str, table: Table) -> SafeString | None:
 
     return charts.line_chart(
         key=key,
-        title=str(table.title),
+        title=title or str(table.title),
         labels=labels,
         primary=series(figures[0]),
         secondary=series(figures[1]) if len(figures) > 1 else None,
         label_heading=str(table.columns[0].label),
+        width=960,
+        height=300,
     )
 
 
@@ -254,7 +265,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "previous_label": period_label(period.previous()),
         "next_label": period_label(following),
         "figures": _key_figures(sales_tables.get("summary")),
-        "sales_chart": _daily_chart("sales-by-day", sales_tables["by_day"])
+        "sales_chart": _daily_chart("sales-by-day", sales_tables["by_day"], _("Sales by day"))
         if "by_day" in sales_tables
         else None,
         "province_chart": _bars(

@@ -1,14 +1,11 @@
 """Each staff role's home page: the queue or the figures its work starts from."""
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,8 +17,7 @@ from core import operations as operations_info
 from fulfillment.views import home as floor_home
 from notifications import selectors as notification_selectors
 from notifications import services as notification_services
-from orders import selectors as order_selectors
-from orders.models import OrderState
+from reports.views_dashboard import dashboard as reports_dashboard
 from servicedesk.views import home as desk_home
 
 
@@ -48,27 +44,9 @@ def service_home(request: HttpRequest) -> HttpResponse:
 @role_required(Role.MANAGER)
 @require_GET
 def manager_home(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    periods = {
-        "today": today,
-        "week": today - timedelta(days=6),
-        "month": today - timedelta(days=29),
-    }
-    counts = order_selectors.state_counts()
-    total = sum(counts.values())
-    states = [
-        (value, label, counts.get(value, 0), (100 * counts.get(value, 0) / total) if total else 0)
-        for value, label in OrderState.choices
-    ]
-    return render(
-        request,
-        "workspace/manager_home.html",
-        {
-            "summary": order_selectors.sales_summary(periods=periods),
-            "states": states,
-            "total": total,
-        },
-    )
+    """Managers start on the reports dashboard: the period's sales beside the previous one,
+    its charts and every report, each figure leading to its orders (RPT-6, issue 9)."""
+    return reports_dashboard(request)
 
 
 @role_required(Role.ADMIN)
