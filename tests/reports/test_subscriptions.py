@@ -2,10 +2,12 @@
 e-mail each active subscriber once per period, with the CSV and the XLSX attached."""
 
 import io
+import threading
 
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import connection
 from openpyxl import load_workbook
 
 from reports import services, tasks
@@ -133,3 +135,34 @@ def test_only_managers_may_subscribe(monkeypatch):
     with pytest.raises(services.ReportError):
         services.set_subscriptions(user=UserFactory(role="service"), wanted={("sales", "day")})
     assert ReportSubscription.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_copies_of_the_job_at_once_email_each_subscriber_once(monkeypatch):
+    install_fake_report(monkeypatch)
+    managers = [UserFactory(role="manager") for _ in range(3)]
+    for manager in managers:
+        subscribe(manager, kind="week")
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            services.make_scheduled_snapshots("week")
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(m.email for m in managers)
+    assert ReportDelivery.objects.count() == 3
+    assert ReportSnapshot.objects.count() == 1
