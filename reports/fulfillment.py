@@ -88,16 +88,14 @@ def _orders(filters: ReportFilters):
     return orders
 
 
+def _first(kind: str):
+    return Min("events__created_at", filter=Q(events__kind=kind))
+
+
 def started_orders(period: Period, filters: ReportFilters):
-    """Orders paid (or, cash on delivery, accepted) in the period, with `started` annotated."""
-    started = Case(
-        When(
-            payment_method=PaymentMethod.CASH_ON_DELIVERY,
-            then=_first_event(OrderEventKind.COD_ACCEPTED),
-        ),
-        default=F("paid_at"),
-        output_field=DateTimeField(),
-    )
+    """Orders paid (or, cash on delivery, accepted) in the period, one row each with `started`
+    and the times of their stages, from one pass over their events, fulfillments and
+    shipments (grouped by order: first/last are indifferent to the join's repeated rows)."""
     accepted = OrderEvent.objects.filter(
         kind=OrderEventKind.COD_ACCEPTED,
         created_at__gte=period.starts_at,
@@ -107,28 +105,38 @@ def started_orders(period: Period, filters: ReportFilters):
         payment_method=PaymentMethod.CASH_ON_DELIVERY
     )
     cod = Q(payment_method=PaymentMethod.CASH_ON_DELIVERY, pk__in=accepted)
-    # Plain conditions (not on the annotation) so that the database can use its indexes.
-    return _orders(filters).filter(paid | cod).annotate(started=started)
+    # Plain conditions (not on the annotations) so that the database can use its indexes.
+    return (
+        _orders(filters)
+        .filter(paid | cod)
+        .annotate(
+            started=Case(
+                When(
+                    payment_method=PaymentMethod.CASH_ON_DELIVERY,
+                    then=_first(OrderEventKind.COD_ACCEPTED),
+                ),
+                default=F("paid_at"),
+                output_field=DateTimeField(),
+            ),
+            released=_first(OrderEventKind.RELEASED),
+            picked=Coalesce(
+                _first(OrderEventKind.PICKED),
+                Max(
+                    "fulfillments__picked_at",
+                    filter=~Q(fulfillments__state=FulfillmentState.CANCELLED),
+                ),
+            ),
+            delivered=Max("shipments__delivered_at"),
+        )
+    )
 
 
 def _stage_table(period: Period, filters: ReportFilters) -> Table:
-    picked_at = Subquery(
-        Fulfillment.objects.filter(order=OuterRef("pk"))
-        .exclude(state=FulfillmentState.CANCELLED)
-        .order_by()
-        .values("order")
-        .annotate(last=Max("picked_at"))
-        .values("last"),
-        output_field=DateTimeField(),
-    )
     durations = {
-        "audit": Seconds(_first_event(OrderEventKind.RELEASED), F("started")),
-        "picked": Seconds(
-            Coalesce(_first_event(OrderEventKind.PICKED), picked_at, output_field=DateTimeField()),
-            F("started"),
-        ),
+        "audit": Seconds(F("released"), F("started")),
+        "picked": Seconds(F("picked"), F("started")),
         "shipped": Seconds(F("shipped_at"), F("started")),
-        "delivered": Seconds(_last_delivery(), F("started")),
+        "delivered": Seconds(F("delivered"), F("started")),
         "completed": Seconds(F("completed_at"), F("started")),
     }
     stats = duration_stats(started_orders(period, filters), durations)
@@ -181,8 +189,12 @@ WAITING = [
 
 
 def _waiting_table(filters: ReportFilters, now: datetime) -> Table:
-    orders = _orders(filters).annotate(delivered=_last_delivery())
     open_states = [OrderState.PAID, OrderState.PICKED, OrderState.SHIPPED]
+    orders = (
+        _orders(filters)
+        .filter(state__in=[OrderState.PENDING_PAYMENT, *open_states])
+        .annotate(delivered=_last_delivery())
+    )
     order_stages = {
         "awaiting_payment": (Q(state=OrderState.PENDING_PAYMENT), F("created_at")),
         "review": (
