@@ -29,6 +29,7 @@ urlpatterns = [
     path("staff/tickets/", include("tickets.urls")),
     path("account/aftersales/", include("aftersales.urls_customer")),
     path("account/tickets/", include("tickets.urls_customer")),
+    path("account/feedback/", include("feedback.urls")),
     path("staff/promotions/", include("promotions.urls")),
     path("staff/shipping/", include("checkout.urls_staff")),
     path("staff/audit/", include("core.urls_audit")),

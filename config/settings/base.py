@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "aftersales",
     "servicedesk",
     "tickets",
+    "feedback",
     "reports",
     "workspace",
 ]
