@@ -8,6 +8,8 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.db import connection
+from django.utils import translation
+from django.utils.functional import lazy
 from openpyxl import load_workbook
 
 from reports import services, tasks
@@ -166,3 +168,18 @@ def test_two_copies_of_the_job_at_once_email_each_subscriber_once(monkeypatch):
     assert sorted(message.to[0] for message in mail.outbox) == sorted(m.email for m in managers)
     assert ReportDelivery.objects.count() == 3
     assert ReportSnapshot.objects.count() == 1
+
+
+def test_each_email_is_in_its_subscribers_language(monkeypatch):
+    module = install_fake_report(monkeypatch)
+    # The title says which language it was read in.
+    module.TITLE = lazy(translation.get_language, str)()
+    chinese = UserFactory(role="manager", language="zh-hans")
+    english = UserFactory(role="manager", language="en")
+    subscribe(chinese)
+    subscribe(english)
+    with translation.override("en"):
+        services.make_scheduled_snapshots("day")
+    subjects = {message.to[0]: message.subject for message in mail.outbox}
+    assert subjects[chinese.email].startswith("zh-hans")
+    assert subjects[english.email].startswith("en")
