@@ -8,6 +8,7 @@ is open, so the page costs the queries of at most two reports, whatever the data
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
@@ -156,8 +157,15 @@ def _daily_chart(key: str, table: Table, title: str = "") -> SafeString | None:
         figures = [money[0], counts[0]]
     labels = [_day_label(row.get(table.columns[0].key)) for row in table.rows]
 
+    today = timezone.localdate()
+    days = [row.get(table.columns[0].key) for row in table.rows]
+
     def series(column) -> charts.Series:
-        values = [row.get(column.key) for row in table.rows]
+        # Days still to come have no figure yet (not a fall to zero).
+        values = [
+            None if isinstance(day, date) and day > today else row.get(column.key)
+            for day, row in zip(days, table.rows, strict=True)
+        ]
         return charts.Series(str(column.label), values, column.type)
 
     return charts.line_chart(
