@@ -237,9 +237,9 @@ def slow_movers(period: Period, filters: ReportFilters) -> Table:
         ],
         rows=rows,
         note=_(
-            "The %(limit)d SKUs in stock that shipped the fewest units in the period. Days of "
-            "cover: units on hand divided by the units shipped per day of the period (empty when "
-            "nothing shipped)."
+            "Up to %(limit)d SKUs in stock: those that shipped the fewest units in the period. "
+            "Days of cover: units on hand divided by the units shipped per day of the period "
+            "(empty when nothing shipped)."
         )
         % {"limit": SLOW_MOVERS_LIMIT},
     )

@@ -110,3 +110,22 @@ def test_visitors_must_log_in(client, completed):
     response = client.get(reverse("feedback:leave", args=[completed.number]))
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_demo_ratings_follow_completion_and_are_seeded_once():
+    from datetime import timedelta
+
+    from feedback.demo import seed_demo_feedback
+
+    orders = [make_order(state="completed") for _ in range(8)]
+    make_order(state="shipped")
+    rated = seed_demo_feedback()
+    assert 0 < rated <= 8
+    assert OrderFeedback.objects.count() == rated
+    for feedback in OrderFeedback.objects.select_related("order"):
+        assert feedback.customer_id == feedback.order.customer_id
+        assert 1 <= feedback.rating <= 5
+        assert feedback.order.completed_at <= feedback.created_at
+        assert feedback.created_at <= feedback.order.completed_at + timedelta(hours=72)
+    assert {f.order_id for f in OrderFeedback.objects.all()} <= {o.pk for o in orders}
+    assert seed_demo_feedback() == 0
