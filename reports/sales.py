@@ -166,6 +166,8 @@ def _drill(period: Period, filters: ReportFilters, supported: set[str], **narrow
     query = {"placed_from": period.start.isoformat(), "placed_to": period.last_day.isoformat()}
     if filters.channel:
         query["channel"] = filters.channel
+    if "sales_only" in supported:  # the list leaves out what the report leaves out
+        query["sales_only"] = "1"
     for name, value in narrow.items():
         if name not in supported:
             return None

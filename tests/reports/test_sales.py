@@ -137,6 +137,8 @@ def supports(*names) -> bool:
 
 def drill(**narrow):
     query = {"placed_from": "2026-10-01", "placed_to": "2026-10-31"}
+    if supports("sales_only"):
+        query["sales_only"] = "1"
     if not supports(*narrow):
         return None
     return {**query, **{k: str(v) for k, v in narrow.items()}}
@@ -178,7 +180,7 @@ def test_by_day_cuts_at_midnight_in_shanghai(shop):
     assert set(busy.values()) == {(0, D("0.00"), D("0.00"))}
     first = by_day.rows[0]["_drill"]
     if supports("placed_from", "placed_to"):
-        assert first == {"placed_from": "2026-10-01", "placed_to": "2026-10-01"}
+        assert first == {**drill(), "placed_from": "2026-10-01", "placed_to": "2026-10-01"}
 
 
 def test_the_period_boundary_is_local_midnight_not_utc(shop):
@@ -323,6 +325,25 @@ def test_an_empty_period_has_zeros_and_no_change(db):
     assert summary["aov"] == (None, None)
     assert report_tables["by_channel"].rows == []
     assert len(report_tables["by_day"].rows) == 31
+
+
+def test_a_drill_lists_exactly_the_orders_behind_the_row(shop):
+    """Through the staff order list's own filters: the orders of a row, and only those."""
+    from orders.selectors import staff_order_list
+
+    if not supports("sales_only", "province", "city", "sku"):
+        pytest.skip("the staff order list cannot filter this finely yet")
+    report_tables = tables()
+    checks = [
+        (report_tables["summary"].rows[0], {shop[k].pk for k in ("o1", "o2", "o3", "o7")}),
+        (report_tables["by_city"].rows[1], {shop["o3"].pk, shop["o7"].pk}),
+        (report_tables["by_sku"].rows[1], {shop[k].pk for k in ("o1", "o3", "o7")}),
+    ]
+    for row, expected in checks:
+        form = StaffOrderFilterForm(row["_drill"])
+        assert form.is_valid(), form.errors
+        listed = staff_order_list(**{k: v for k, v in form.cleaned_data.items() if v})
+        assert set(listed.values_list("pk", flat=True)) == expected, row
 
 
 def test_a_fixed_number_of_queries(shop, django_assert_num_queries):
