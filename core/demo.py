@@ -38,6 +38,7 @@ from accounts.models import User
 from accounts.roles import Role, sync_roles
 from catalog.barcodes import make_ean13
 from catalog.models import SKU, Category, Product
+from feedback.demo import seed_demo_feedback
 from fulfillment import selectors as floor_selectors
 from fulfillment import services as floor
 from fulfillment.models import (
@@ -1554,6 +1555,11 @@ def seed_demo(*, now: datetime | None = None) -> DemoResult:
     seed_deadline_demo_orders(accounts=accounts, skus=skus, now=now)
     with recorded_as_history():
         seed_exception_demo_orders(accounts=accounts, skus=skus)
+    seed_demo_feedback(
+        orders=Order.objects.filter(
+            events__kind=OrderEventKind.PLACED, events__details__has_key=DEMO_MARKER
+        )
+    )
     demo_emails = [spec.email for spec in (*STAFF_ACCOUNTS, *CUSTOMER_ACCOUNTS)]
     demo_orders = Order.objects.filter(
         events__kind=OrderEventKind.PLACED, events__details__has_key=DEMO_MARKER
