@@ -152,6 +152,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state="pending_payment", payment_method="online"),
                 name="order_awaiting_online_payment",
             ),
+            # Reports by payment time (RPT-2: the period's paid orders).
+            models.Index(fields=["paid_at"], name="order_paid_at"),
             # The automatic confirmation of receipt: shipped orders by hand-over time.
             models.Index(
                 fields=["shipped_at"], condition=Q(state="shipped"), name="order_shipped_since"
@@ -403,7 +405,11 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
-        indexes = [models.Index(fields=["order", "created_at"], name="orderevent_order_time")]
+        indexes = [
+            models.Index(fields=["order", "created_at"], name="orderevent_order_time"),
+            # Reports read events of one kind in a period (RPT-2: flagged, picked, …).
+            models.Index(fields=["kind", "created_at"], name="orderevent_kind_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
