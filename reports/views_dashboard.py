@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.access import permission_required
+from orders.forms import StaffOrderFilterForm
 
 from . import charts, registry
 from .forms_dashboard import DashboardForm
@@ -81,10 +82,15 @@ class ShownReport:
 
 
 def drill_url(drill: dict | None) -> str:
-    """The staff order list showing the orders behind a row."""
-    if not drill:
+    """The staff order list showing the orders behind a row; no link when the list cannot
+    narrow to them (a drill naming a filter the list does not have would show other orders)."""
+    if not drill or not set(drill) <= _ORDER_LIST_FILTERS:
         return ""
     return f"{reverse('staff_orders:list')}?{urlencode(drill)}"
+
+
+# The filters the staff order list understands (its form's fields, and the page number).
+_ORDER_LIST_FILTERS = frozenset(StaffOrderFilterForm.base_fields) | {"page"}
 
 
 def period_label(period: Period) -> str:

@@ -275,3 +275,11 @@ def test_dashboard_makes_the_same_number_of_queries_for_few_or_many_orders(
         assert manager.get(url).status_code == 200
 
     assert len(many) == len(few)
+
+
+def test_a_drill_the_order_list_cannot_follow_gets_no_link():
+    from reports.views_dashboard import drill_url
+
+    assert drill_url({"province": "浙江省", "sales_only": "1"}).startswith("/staff/orders/?")
+    # The list has no "stage" filter: a link would show other orders than the figure's.
+    assert drill_url({"paid_from": "2026-11-01", "stage": "picked"}) == ""
