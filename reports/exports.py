@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .tables import COUNT, DATE, DURATION, MONEY, PERCENT, Column, Table
+from .tables import COUNT, DATE, DURATION, MONEY, PERCENT, Column, Table, cell_type
 
 CENT = Decimal("0.01")
 HOUR = Decimal(3600)
@@ -39,11 +39,13 @@ def _decimal(value) -> Decimal | None:
         return None
 
 
-def cell_value(column: Column, value):
+def cell_value(column: Column, value, kind: str | None = None):
     """The figure of one cell as the files hold it: money as a Decimal to the cent, percents
-    one decimal, durations as hours (two decimals), counts as integers, anything else as is."""
+    one decimal, durations as hours (two decimals), counts as integers, anything else as is.
+    `kind` is the cell's own type when its row says one (see `tables.cell_type`)."""
     if value is None:
         return None
+    column = Column(column.key, column.label, kind or column.type)
     if column.type == MONEY:
         number = _decimal(value)
         return None if number is None else number.quantize(CENT)
@@ -83,7 +85,7 @@ def to_csv(tables: list[Table]) -> bytes:
         for row in table.rows:
             cells = []
             for column in table.columns:
-                value = cell_value(column, row.get(column.key))
+                value = cell_value(column, row.get(column.key), cell_type(row, column))
                 if value is None:
                     cells.append("")
                 elif isinstance(value, (date, datetime)):
@@ -134,7 +136,8 @@ def to_xlsx(tables: list[Table]) -> bytes:
             widths.append(len(header))
         for row_number, row in enumerate(table.rows, start=2):
             for index, column in enumerate(table.columns, start=1):
-                value = cell_value(column, row.get(column.key))
+                kind = cell_type(row, column)
+                value = cell_value(column, row.get(column.key), kind)
                 if isinstance(value, Decimal):
                     # openpyxl stores numbers as floats: two decimals read back exactly.
                     value = float(value)
@@ -142,8 +145,8 @@ def to_xlsx(tables: list[Table]) -> bytes:
                     with contextlib.suppress(ValueError):
                         value = date.fromisoformat(value)
                 cell = sheet.cell(row=row_number, column=index, value=value)
-                if column.type in NUMBER_FORMATS and value is not None:
-                    cell.number_format = NUMBER_FORMATS[column.type]
+                if kind in NUMBER_FORMATS and value is not None:
+                    cell.number_format = NUMBER_FORMATS[kind]
                 shown = len(str(value)) if value is not None else 0
                 widths[index - 1] = max(widths[index - 1], shown + 2)
         if table.note:

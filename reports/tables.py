@@ -12,6 +12,9 @@ DURATION = "duration"  # seconds (float), shown as hours/minutes
 TEXT = "text"
 DATE = "date"
 
+# The types a row of a summary may give its figures in a money column (see `cell_type`).
+NUMERIC = frozenset({MONEY, COUNT, PERCENT, DURATION})
+
 
 @dataclass(frozen=True)
 class Column:
@@ -59,3 +62,11 @@ def change(current, previous) -> Decimal | None:
     if previous in (None, 0) or current is None:
         return None
     return (Decimal(current) - Decimal(previous)) * 100 / Decimal(previous)
+
+
+def cell_type(row: dict, column: Column) -> str:
+    """The type of one cell. A row of figures of different kinds (a summary: orders, then
+    money) says its own "type", which stands for its money columns' declared one."""
+    if column.type == MONEY and row.get("type") in NUMERIC:
+        return row["type"]
+    return column.type

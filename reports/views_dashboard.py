@@ -25,13 +25,12 @@ from orders.forms import StaffOrderFilterForm
 from . import charts, registry
 from .forms_dashboard import DashboardForm
 from .periods import Period, PeriodKind
-from .tables import COUNT, DATE, DURATION, MONEY, PERCENT, Table
+from .tables import COUNT, DATE, MONEY, NUMERIC, PERCENT, Table, cell_type
 
 REPORTS_PERMISSION = "orders.view_sales_figures"
 SALES = "sales"
 # Figures that are better when they fall: their rise is shown as bad news.
 LOWER_IS_BETTER = {"refunds", "discounts", "low_share", "low_share_change"}
-NUMERIC = {COUNT, MONEY, PERCENT, DURATION}
 BAR_LIMIT = 10
 
 
@@ -109,14 +108,6 @@ def _day_label(day) -> str:
     return formats.date_format(day, "n/j") if hasattr(day, "month") else str(day)
 
 
-def _cell_type(row: dict, column) -> str:
-    """A row of figures of different kinds (a summary: orders, then money) says its own
-    "type", which stands for the money columns' declared one."""
-    if column.type == MONEY and row.get("type") in NUMERIC:
-        return row["type"]
-    return column.type
-
-
 def _rows(table: Table) -> list[list[Cell]]:
     """Each row's cells as shown. In a row that carries "_drill", its first count (the
     orders, usually) links to the orders behind it, or its first cell when it has none."""
@@ -130,7 +121,7 @@ def _rows(table: Table) -> list[list[Cell]]:
         cells = []
         for column in table.columns:
             value = row.get(column.key)
-            kind = _cell_type(row, column)
+            kind = cell_type(row, column)
             if kind == DATE and value:
                 label = formats.date_format(value, "SHORT_DATE_FORMAT")
             cell = Cell(text=charts.format_value(value, kind), numeric=kind in NUMERIC)

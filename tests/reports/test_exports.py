@@ -198,3 +198,22 @@ def test_export_refuses_bad_input(client, monkeypatch):
     )
     assert response.status_code == 400
     assert client.get("/staff/reports/export/").status_code == 200
+
+
+def test_a_summary_row_of_counts_in_a_money_column_is_written_as_a_count():
+    from reports.tables import COUNT, MONEY, Column, Table
+
+    table = Table(
+        key="summary",
+        title="Summary",
+        columns=[Column("figure", "Figure"), Column("current", "Current", MONEY)],
+        rows=[
+            {"figure": "Orders", "type": COUNT, "current": Decimal("2")},
+            {"figure": "GMV", "current": Decimal("12.5")},
+        ],
+    )
+
+    sheet = load_workbook(io.BytesIO(to_xlsx([table])), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows == [("Orders", 2), ("GMV", 12.5)]
+    assert "Orders,2\r\n" in to_csv([table]).decode("utf-8-sig")
