@@ -383,7 +383,7 @@ def line_chart(
                 name,
             )
         )
-        x += 40 + 7 * len(str(name))
+        x += 40 + _text_width(str(name))
     series = [primary, *([secondary] if secondary else [])]
     rows = [
         [label, *(format_value(s.values[i], s.kind) for s in series)]
