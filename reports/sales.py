@@ -40,7 +40,8 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Channel, Order, OrderLine, OrderState, PaymentMethod
+from orders.models import Channel, Order, OrderLine, PaymentMethod
+from orders.selectors import sold
 from payments.models import Refund, RefundStatus
 from reports.periods import Period
 from reports.registry import ReportFilters
@@ -58,14 +59,6 @@ QUERIES = 9
 
 
 # --- which orders, and where their money is ---------------------------------------------------
-def sold(prefix: str = "") -> Q:
-    """The orders that are sales (see the module docstring), seen from a model reaching the
-    order through `prefix` ("" for Order itself, "order__" for OrderLine, …)."""
-    return ~Q(**{f"{prefix}channel": Channel.REPLACEMENT}) & ~Q(
-        **{f"{prefix}state": OrderState.CANCELLED, f"{prefix}paid_at__isnull": True}
-    )
-
-
 def _orders_in(prefix: str, starts_at, ends_at, filters: ReportFilters) -> Q:
     condition = sold(prefix) & Q(
         **{f"{prefix}created_at__gte": starts_at, f"{prefix}created_at__lt": ends_at}
