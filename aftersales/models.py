@@ -187,9 +187,6 @@ class AfterSalesRequest(FSMModelMixin, models.Model):
     def expects_return(self) -> bool:
         return self.kind in RETURN_KINDS
 
-    def needs_no_return(self) -> bool:
-        return self.kind not in RETURN_KINDS
-
     def sends_replacement(self) -> bool:
         return self.kind in REPLACEMENT_KINDS
 

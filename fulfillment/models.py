@@ -127,10 +127,6 @@ class Fulfillment(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.order_id}@{self.warehouse_id}"
 
-    @property
-    def is_single_item(self) -> bool:
-        return self.units == 1
-
     # --- transitions (called only from fulfillment.services) ----------------------------------
     @transition(field=state, source=FulfillmentState.READY, target=FulfillmentState.PICKED)
     def finish_picking(self) -> None:

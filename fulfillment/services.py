@@ -356,19 +356,6 @@ def cancel_wave(*, wave_id: int, actor) -> Wave:
     return wave
 
 
-def assign_picker(*, wave_id: int, picker, actor) -> Wave:
-    _require(actor, "fulfillment.plan_waves")
-    if picker is not None and not picker.has_perm("fulfillment.work_floor"):
-        raise FloorRefused(_("%(name)s does not work on the floor.") % {"name": picker})
-    with transaction.atomic():
-        wave = Wave.objects.select_for_update().get(pk=wave_id)
-        if wave.state not in (WaveState.OPEN, WaveState.PICKING):
-            raise FloorRefused(_("This pick list is finished."))
-        wave.picker = picker
-        wave.save(update_fields=["picker"])
-    return wave
-
-
 # --- picking (FUL-2) --------------------------------------------------------------------------
 def start_picking(*, code: str, actor) -> Wave:
     """The picker scanned a pick list's barcode: it is theirs now (a colleague's unfinished
