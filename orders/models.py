@@ -72,6 +72,16 @@ class Order(ConcurrentTransitionMixin, models.Model):
     channel = models.CharField(
         _("channel"), max_length=20, choices=Channel.choices, default=Channel.STOREFRONT
     )
+    # The marketplace store or connected system the order came from (ORD-12); none for our
+    # storefront and after-sales replacements. `external_id` is the id it gave the order.
+    store = models.ForeignKey(
+        "stores.Store",
+        verbose_name=_("sales channel"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
 
     # Snapshot of the shipping address at the time of the order (ORD-3).
@@ -137,6 +147,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "created_at"], name="order_state_created"),
             models.Index(fields=["customer", "created_at"], name="order_customer_created"),
             models.Index(fields=["channel", "created_at"], name="order_channel_created"),
+            # The API's "changed since" feed, per store, in a stable order (API-1).
+            models.Index(fields=["store", "updated_at", "id"], name="order_store_updated"),
             # Staff search looks orders up by each of these (orders.selectors._search_filter).
             models.Index(fields=["recipient_phone"], name="order_recipient_phone"),
             models.Index(fields=["contact_email"], name="order_contact_email"),
@@ -160,9 +172,16 @@ class Order(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         constraints = [
+            # The same marketplace order imported twice, or an API create retried without its
+            # Idempotency-Key, finds the first order instead of making a second (ORD-12).
+            models.UniqueConstraint(
+                fields=["store", "external_id"],
+                condition=~Q(external_id="") & Q(store__isnull=False),
+                name="order_unique_external_id_per_store",
+            ),
             models.UniqueConstraint(
                 fields=["channel", "external_id"],
-                condition=~Q(external_id=""),
+                condition=~Q(external_id="") & Q(store__isnull=True),
                 name="order_unique_external_id_per_channel",
             ),
             models.CheckConstraint(

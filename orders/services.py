@@ -112,6 +112,7 @@ def create_order(
     address: ShippingAddress,
     payment_method: str = PaymentMethod.ONLINE,
     channel: str = Channel.STOREFRONT,
+    store=None,
     external_id: str = "",
     shipping_amount: Decimal = Decimal("0.00"),
     customer_note: str = "",
@@ -127,6 +128,10 @@ def create_order(
     (INV-5). A line whose `unit_price` differs from the catalogue's raises `PriceChanged`, line
     by line. Discounts come per line from checkout's promotions and are stored on the lines so
     that a later refund is exact (ORD-8). Writes the "placed" event.
+
+    From another sales channel (`store`, ORD-12), the order is what that channel sold: each
+    line's `unit_price` is the channel's price and is required, the channel comes from the
+    store's kind, and `external_id` (required) is unique per store.
     """
     if not lines:
         raise InvalidOrder(_("An order needs at least one line."))
@@ -138,6 +143,14 @@ def create_order(
         raise InvalidOrder(_("The shipping fee cannot be negative."))
     if any(line.discount < 0 for line in lines):
         raise InvalidOrder(_("A discount cannot be negative."))
+    if store is not None:
+        if not store.is_active:
+            raise InvalidOrder(_("This sales channel is inactive."))
+        if not external_id:
+            raise InvalidOrder(_("An order from another sales channel needs its id there."))
+        if any(line.unit_price is None or line.unit_price < 0 for line in lines):
+            raise InvalidOrder(_("Every line needs the price it was sold at."))
+        channel = store.kind
 
     with transaction.atomic():
         skus = SKU.objects.select_related("product").in_bulk([line.sku_id for line in lines])
@@ -154,10 +167,15 @@ def create_order(
                 _("No longer on sale: %(items)s") % {"items": ", ".join(map(str, inactive))}
             )
 
-        changes = [
-            PriceChange(line.sku_id, line.unit_price, skus[line.sku_id].price)
+        # Our own prices, except for what another channel sold at its own.
+        prices = {
+            line.sku_id: line.unit_price if store is not None else skus[line.sku_id].price
             for line in lines
-            if line.unit_price is not None and line.unit_price != skus[line.sku_id].price
+        }
+        changes = [
+            PriceChange(line.sku_id, line.unit_price, prices[line.sku_id])
+            for line in lines
+            if line.unit_price is not None and line.unit_price != prices[line.sku_id]
         ]
         if changes:
             raise PriceChanged(
@@ -171,15 +189,16 @@ def create_order(
                 },
                 changes,
             )
-        goods = sum((skus[line.sku_id].price * line.quantity for line in lines), Decimal("0.00"))
+        goods = sum((prices[line.sku_id] * line.quantity for line in lines), Decimal("0.00"))
         discount = sum((line.discount for line in lines), Decimal("0.00"))
-        if any(line.discount > skus[line.sku_id].price * line.quantity for line in lines):
+        if any(line.discount > prices[line.sku_id] * line.quantity for line in lines):
             raise InvalidOrder(_("A line's discount cannot exceed its amount."))
         now = timezone.now()
         order = Order(
             customer=customer,
             contact_email=(contact_email or (customer.email if customer else "")).lower(),
             channel=channel,
+            store=store,
             external_id=external_id,
             payment_method=payment_method,
             goods_amount=goods,
@@ -202,7 +221,7 @@ def create_order(
                     product_name=skus[line.sku_id].product.name,
                     sku_code=skus[line.sku_id].code,
                     variant_label=skus[line.sku_id].variant_label,
-                    unit_price=skus[line.sku_id].price,
+                    unit_price=prices[line.sku_id],
                     quantity=line.quantity,
                     discount_amount=line.discount,
                 )

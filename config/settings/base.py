@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "django_htmx",
+    # Serves the API docs page's Swagger UI from its own static files (no CDN).
+    "ninja",
     "core",
     "accounts",
     "catalog",
@@ -68,6 +70,9 @@ INSTALLED_APPS = [
     "tickets",
     "feedback",
     "reports",
+    "stores",
+    "api",
+    "webhooks",
     "workspace",
 ]
 

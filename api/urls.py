@@ -1,0 +1,3 @@
+"""The JSON API (API-1), mounted at /api/."""
+
+urlpatterns: list = []
