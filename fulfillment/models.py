@@ -1,10 +1,10 @@
 """The warehouse floor: what each warehouse has to ship, pick lists, parcels (FUL-1 to FUL-7).
 
 An order reaches the floor as one `Fulfillment` per warehouse it was reserved in (INV-6: one
-warehouse when one can serve it all, otherwise one per warehouse, one shipment each). Its units
-are the order's stock allocations in that warehouse (`inventory.Allocation`, group
-`orders.services.stock_group(order)`): picking moves them out of their bins, hand-over
-consumes them, both through the stock ledger.
+warehouse when one can serve it all, otherwise one per warehouse, one shipment each), and an
+order shipped as its stock arrives (INV-5) gets another one for the units that came later. Its
+units are the order's stock allocations tagged with its `part` (`inventory.Allocation.part`):
+picking moves them out of their bins, hand-over consumes them, both through the stock ledger.
 
 A fulfillment waits in its warehouse's queue until a `Wave` (a pick list of one or many orders)
 takes it; its picker scans the items, the packer puts them into one or more `Parcel`s, and the
@@ -41,8 +41,14 @@ OPEN_STATES = (
 )
 
 
+def part_reference(fulfillment_id: int) -> str:
+    return f"fulfillment:{fulfillment_id}"
+
+
 class Fulfillment(FSMModelMixin, models.Model):
-    """The part of one order that one warehouse picks, packs and ships."""
+    """The part of one order that one warehouse picks, packs and ships: all of the order's
+    units there, or, for an order shipped as its stock arrives (`Order.ship_partial`, INV-5),
+    what was there when it reached the queue; units arriving later make another part."""
 
     order = models.ForeignKey(
         "orders.Order",
@@ -109,11 +115,6 @@ class Fulfillment(FSMModelMixin, models.Model):
         ordering = ["released_at", "id"]
         verbose_name = _("fulfillment")
         verbose_name_plural = _("fulfillments")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["order", "warehouse"], name="fulfillment_one_per_order_warehouse"
-            )
-        ]
         indexes = [
             # The queue a wave is cut from: ready, not held, not in a wave, oldest first.
             models.Index(
@@ -126,6 +127,11 @@ class Fulfillment(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}@{self.warehouse_id}"
+
+    @property
+    def part(self) -> str:
+        """The reference its units carry in inventory (`Allocation.part`)."""
+        return part_reference(self.pk)
 
     # --- transitions (called only from fulfillment.services) ----------------------------------
     @transition(field=state, source=FulfillmentState.READY, target=FulfillmentState.PICKED)

@@ -36,6 +36,14 @@ def stock_arrived(sender, group: str, **kwargs) -> None:
         services.bring_to_floor(order_id=order_id)
 
 
+@receiver(signals.order_stock_changed, dispatch_uid="fulfillment.order_stock_changed")
+def stock_substituted(sender, order_id: int, **kwargs) -> None:
+    """INV-5: an agent sent another SKU for a waiting line; its units join the floor. Sent in
+    the agent's transaction."""
+    if Order.objects.filter(pk=order_id, state=OrderState.PAID).exists():
+        services.bring_to_floor(order_id=order_id)
+
+
 @receiver(signals.order_cancelled, dispatch_uid="fulfillment.order_cancelled")
 def intercept(sender, order_id: int, actor=None, **kwargs) -> None:
     """ORD-7: a cancelled order stops on the floor; its scans are refused from now on."""

@@ -47,8 +47,8 @@ def queue(
     size: str = SizeFilter.ANY,
 ) -> QuerySet[Fulfillment]:
     """Fulfillments a new pick list may take, oldest first (FUL-1): ready, not held, in no
-    pick list, their order paid (or cash on delivery), not held for review, not waiting for
-    stock."""
+    pick list, their order paid (or cash on delivery), not held for review, and not waiting
+    for stock unless the order ships what is there now (INV-5)."""
     rows = Fulfillment.objects.filter(
         warehouse_id=warehouse_id,
         state=FulfillmentState.READY,
@@ -56,7 +56,7 @@ def queue(
         wave__isnull=True,
         order__state=OrderState.PAID,
         order__needs_review=False,
-    ).exclude(order_id__in=orders_waiting_for_stock())
+    ).exclude(Q(order_id__in=orders_waiting_for_stock()) & Q(order__ship_partial=False))
     if carrier_id:
         rows = rows.filter(carrier_id=carrier_id)
     if cutoff is not None:
@@ -69,8 +69,9 @@ def queue(
 
 
 def orders_waiting_for_stock() -> set[int]:
-    """Orders with a line still waiting for stock (INV-5: they ship complete). One query over
-    the open backorders (a partial index keeps them apart), whatever the size of the queue."""
+    """Orders with a line still waiting for stock (INV-5: unless they ship what is there now,
+    they ship complete). One query over the open backorders (a partial index keeps them
+    apart), whatever the size of the queue."""
     groups = Backorder.objects.filter(
         filled_at__isnull=True, cancelled_at__isnull=True, group__startswith=ORDER_GROUP_PREFIX
     ).values_list("group", flat=True)
@@ -92,25 +93,19 @@ def line_id_of(reference: str) -> int | None:
 def allocations_of(
     fulfillments: Iterable[Fulfillment], *, states: Iterable[str] = OPEN_ALLOCATIONS
 ) -> dict[int, list[Allocation]]:
-    """{fulfillment id: its allocations} (the order's units in that fulfillment's warehouse),
-    with stock, bin and SKU, in bin walking order. One query."""
-    by_key = {(f.order_id, f.warehouse_id): f.pk for f in fulfillments}
-    result: dict[int, list[Allocation]] = {pk: [] for pk in by_key.values()}
-    if not by_key:
+    """{fulfillment id: its allocations} (the units tagged with its part), with stock, bin
+    and SKU, in bin walking order. One query."""
+    by_part = {f.part: f.pk for f in fulfillments}
+    result: dict[int, list[Allocation]] = {pk: [] for pk in by_part.values()}
+    if not by_part:
         return result
-    groups = {stock_group(order_id) for order_id, _warehouse in by_key}
-    warehouses = {warehouse for _order, warehouse in by_key}
     rows = (
-        Allocation.objects.filter(
-            group__in=groups, state__in=list(states), stock__bin__warehouse_id__in=warehouses
-        )
+        Allocation.objects.filter(part__in=list(by_part), state__in=list(states))
         .select_related("stock__bin", "stock__sku__product")
         .order_by("stock__bin__walk_order", "stock__bin__code", "pk")
     )
     for allocation in rows:
-        key = (order_id_of_group(allocation.group), allocation.stock.bin.warehouse_id)
-        if key in by_key:
-            result[by_key[key]].append(allocation)
+        result[by_part[allocation.part]].append(allocation)
     return result
 
 

@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from core.audit import record_staff_action, record_staff_actions
 from core.errors import DomainError
 from inventory import services as inventory_services
-from inventory.models import Allocation, AllocationState
+from inventory.models import Allocation, Backorder
 from inventory.selectors import sku_by_scan
 from orders import services as order_services
 from orders import signals as order_signals
@@ -141,30 +141,33 @@ def _events(order_ids: Sequence[int], kind: str, actor, reason: str = "", detail
 
 # --- reaching the floor (FUL-1) ---------------------------------------------------------------
 def bring_to_floor(*, order_id: int) -> list[Fulfillment]:
-    """Give the order one fulfillment per warehouse it holds stock in (INV-6), in the queue
-    by itself unless `WAREHOUSE_HOLD_NEW_ORDERS`. Idempotent: called when the order is paid or
-    accepted for cash on delivery and again when stock for a waiting line arrives; a
-    fulfillment not picked yet takes the new figures."""
+    """Give the order's reserved units not on the floor yet a fulfillment per warehouse
+    (INV-6), in the queue by itself unless `WAREHOUSE_HOLD_NEW_ORDERS`. Called when the order
+    is paid or accepted for cash on delivery, and again when stock for a waiting line arrives
+    or an agent substitutes one (INV-5): new units join the warehouse's fulfillment still in
+    the queue, which takes the new figures, or, once that one is on a pick list or further,
+    make another part (an order shipped as its stock arrives). Idempotent; returns the
+    order's fulfillments."""
     with transaction.atomic():
         Order.objects.select_for_update().filter(pk=order_id).values_list("pk").get()
-        figures = (
-            Allocation.objects.filter(
-                group=stock_group(order_id),
-                state__in=[AllocationState.RESERVED, AllocationState.PICKED],
-            )
-            .values("stock__bin__warehouse_id")
-            .annotate(
-                units=Sum("quantity"),
-                weight=Sum(F("quantity") * F("stock__sku__weight_grams")),
-                fragile=Count("pk", filter=Q(stock__sku__is_fragile=True)),
-            )
-            .order_by("stock__bin__warehouse_id")
+        fulfillments = list(
+            Fulfillment.objects.select_for_update().filter(order_id=order_id).order_by("pk")
         )
-        existing = {
-            f.warehouse_id: f
-            for f in Fulfillment.objects.select_for_update()
-            .filter(order_id=order_id)
+        arriving: dict[int, list[int]] = {}
+        for pk, warehouse_id in (
+            Allocation.objects.filter(
+                group=stock_group(order_id), part="", state__in=selectors.OPEN_ALLOCATIONS
+            )
             .order_by("pk")
+            .values_list("pk", "stock__bin__warehouse_id")
+        ):
+            arriving.setdefault(warehouse_id, []).append(pk)
+        if not arriving:
+            return fulfillments
+        queued = {
+            f.warehouse_id: f
+            for f in fulfillments
+            if f.state == FulfillmentState.READY and f.wave_id is None
         }
         carrier_id = (
             Carrier.objects.filter(is_default=True, is_active=True)
@@ -173,27 +176,45 @@ def bring_to_floor(*, order_id: int) -> list[Fulfillment]:
         )
         hold = settings.WAREHOUSE_HOLD_NEW_ORDERS
         now = timezone.now()
-        for row in figures:
-            warehouse_id = row["stock__bin__warehouse_id"]
-            numbers = {
-                "units": row["units"],
-                "expected_weight_grams": row["weight"] or 0,
-                "is_fragile": row["fragile"] > 0,
-            }
-            fulfillment = existing.get(warehouse_id)
+        touched = []
+        for warehouse_id, allocation_ids in sorted(arriving.items()):
+            fulfillment = queued.get(warehouse_id)
             if fulfillment is None:
-                existing[warehouse_id] = Fulfillment.objects.create(
+                fulfillment = Fulfillment.objects.create(
                     order_id=order_id,
                     warehouse_id=warehouse_id,
                     carrier_id=carrier_id,
                     released_at=now,
                     held=hold,
                     hold_reason=_("Waiting for release") if hold else "",
-                    **numbers,
                 )
-            elif fulfillment.state == FulfillmentState.READY and fulfillment.wave_id is None:
-                Fulfillment.objects.filter(pk=fulfillment.pk).update(**numbers)
-        return list(existing.values())
+                fulfillments.append(fulfillment)
+            Allocation.objects.filter(pk__in=allocation_ids).update(part=fulfillment.part)
+            touched.append(fulfillment)
+        figures = {
+            row["part"]: row
+            for row in Allocation.objects.filter(
+                part__in=[f.part for f in touched], state__in=selectors.OPEN_ALLOCATIONS
+            )
+            .values("part")
+            .annotate(
+                units=Sum("quantity"),
+                weight=Sum(F("quantity") * F("stock__sku__weight_grams")),
+                fragile=Count("pk", filter=Q(stock__sku__is_fragile=True)),
+            )
+            .order_by("part")
+        }
+        for fulfillment in touched:
+            row = figures[fulfillment.part]
+            fulfillment.units = row["units"]
+            fulfillment.expected_weight_grams = row["weight"] or 0
+            fulfillment.is_fragile = row["fragile"] > 0
+            Fulfillment.objects.filter(pk=fulfillment.pk).update(
+                units=fulfillment.units,
+                expected_weight_grams=fulfillment.expected_weight_grams,
+                is_fragile=fulfillment.is_fragile,
+            )
+        return fulfillments
 
 
 # --- hold and release (FUL-1, FUL-7) ----------------------------------------------------------
@@ -516,7 +537,11 @@ def record_pick_scan(*, wave_id: int, code: str, actor) -> PickScan:
 
 
 def _order_picked_if_complete(order_id: int, actor) -> None:
-    """The order becomes picked, with its event, once every warehouse's part is (FUL-2)."""
+    """The order becomes picked, with its event, once every warehouse's part is (FUL-2) and
+    nothing of it still waits for stock (INV-5: an order shipping as its stock arrives stays
+    paid until its last part)."""
+    if _waits_for_stock(order_id):
+        return
     states = set(
         Fulfillment.objects.filter(order_id=order_id)
         .exclude(state=FulfillmentState.CANCELLED)
@@ -952,21 +977,28 @@ def _record_shipment(parcel: Parcel, order: Order, actor) -> Shipment:
     )
 
 
+def _waits_for_stock(order_id: int) -> bool:
+    return Backorder.objects.filter(
+        group=stock_group(order_id), filled_at__isnull=True, cancelled_at__isnull=True
+    ).exists()
+
+
 def _ship_fulfillment(fulfillment: Fulfillment, actor, now) -> bool:
-    """This warehouse's part has left: consume its units; ship the order if it was the last
-    part, else tell the customer this part is on its way. Returns whether the order shipped."""
+    """This part has left: consume its units; ship the order if it was the last part and
+    nothing waits for stock, else tell the customer this part is on its way. Returns whether
+    the order shipped."""
     fulfillment.hand_over()
     fulfillment.shipped_at = now
     fulfillment.save()
     inventory_services.ship(
-        group=stock_group(fulfillment.order_id), warehouse_id=fulfillment.warehouse_id, actor=actor
+        group=stock_group(fulfillment.order_id), part=fulfillment.part, actor=actor
     )
     open_parts = (
         Fulfillment.objects.filter(order_id=fulfillment.order_id)
         .exclude(state__in=[FulfillmentState.SHIPPED, FulfillmentState.CANCELLED])
         .exists()
     )
-    if not open_parts:
+    if not open_parts and not _waits_for_stock(fulfillment.order_id):
         order_services.mark_shipped(order_id=fulfillment.order_id, actor=actor)
         return True
     shipment_ids = list(

@@ -203,13 +203,20 @@ class Allocation(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=AllocationState.choices, default=AllocationState.RESERVED
     )
+    # Which part of the demand takes these units out (the caller's reference, e.g. the
+    # warehouse's fulfillment of an order): an order shipped in parts (INV-5) ships each part's
+    # units by themselves. Blank until the caller assigns them.
+    part = models.CharField(_("shipment part"), max_length=64, blank=True, default="")
     created_at = models.DateTimeField(_("reserved at"), auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("allocation")
         verbose_name_plural = _("allocations")
-        indexes = [models.Index(fields=["line"], name="allocation_line")]
+        indexes = [
+            models.Index(fields=["line"], name="allocation_line"),
+            models.Index(fields=["part"], name="allocation_part", condition=~Q(part="")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="allocation_quantity_positive"

@@ -419,6 +419,22 @@ def reserve(
     return reservation
 
 
+def cancel_backorders(*, group: str, line: str) -> int:
+    """The units of a demand line still waiting for stock are no longer wanted (an agent
+    dropped or substituted them, INV-5): its open backorders close, so that arriving stock
+    passes them by. What was already reserved stays. Returns the units no longer waited for."""
+    with transaction.atomic():
+        waiting = list(
+            Backorder.objects.select_for_update()
+            .filter(group=group, line=line, filled_at__isnull=True, cancelled_at__isnull=True)
+            .order_by("pk")
+        )
+        if not waiting:
+            return 0
+        Backorder.objects.filter(pk__in=[b.pk for b in waiting]).update(cancelled_at=timezone.now())
+        return sum(b.waiting for b in waiting)
+
+
 def fill_backorders(*, sku_ids: Iterable[int], actor=None) -> list[tuple[Backorder, int]]:
     """Give free stock of the SKUs to their open backorders, the longest-waiting first
     (INV-5). Returns each backorder served with the units it got; `backorder_filled` is sent
@@ -577,18 +593,17 @@ def pick_all(*, group: str, actor=None) -> int:
         return picked
 
 
-def ship(
-    *, group: str, actor=None, warehouse_id: int | None = None, missing_ok: bool = False
-) -> int:
+def ship(*, group: str, actor=None, part: str = "", missing_ok: bool = False) -> int:
     """Consume the picked units of `group` at shipment: they leave the packing area and the
-    warehouse. With `warehouse_id`, only that warehouse's part (one parcel of an order split
-    across warehouses, INV-6). Every reservation shipped must be fully picked. Returns the units
-    shipped; nothing left to ship is refused unless `missing_ok` (the last warehouse's part was
-    already consumed at its hand-over)."""
+    warehouse. With `part`, only the allocations of that part (one warehouse's parcels of an
+    order split across warehouses, INV-6, or what left first of an order shipped as its stock
+    arrives, INV-5). Every reservation shipped must be fully picked. Returns the units shipped;
+    nothing left to ship is refused unless `missing_ok` (the last part was already consumed at
+    its hand-over)."""
     with transaction.atomic():
         allocations = _locked_allocations(group, [AllocationState.RESERVED, AllocationState.PICKED])
-        if warehouse_id is not None:
-            allocations = [a for a in allocations if a.stock.bin.warehouse_id == warehouse_id]
+        if part:
+            allocations = [a for a in allocations if a.part == part]
         if not allocations:
             if missing_ok:
                 return 0

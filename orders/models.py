@@ -128,6 +128,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # When the customer was reminded of the payment deadline (ORD-5): once per order.
     payment_reminded_at = models.DateTimeField(_("payment reminder sent at"), null=True, blank=True)
+    # Lines waiting for stock (INV-5): ship what is there now and the rest as it arrives, in
+    # several parcels (the customer's choice at checkout, or an agent's later), instead of
+    # sending everything together once complete.
+    ship_partial = models.BooleanField(_("ship what is in stock now"), default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -142,6 +146,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
             ("change_order_address", _("Can change the shipping address of any order")),
             ("record_cash_payment", _("Can record cash collected on delivery")),
             ("release_held_order", _("Can release an order held for review")),
+            (
+                "resolve_waiting_lines",
+                _("Can split, drop or substitute order lines waiting for stock"),
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "created_at"], name="order_state_created"),
@@ -349,13 +357,29 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     quantity = models.PositiveIntegerField(_("quantity"))
     discount_amount = models.DecimalField(_("discount"), default=Decimal("0.00"), **MONEY)
+    # Units no longer sent: an agent dropped them while they waited for stock, or sent another
+    # SKU instead (INV-5). `quantity` is what is sent; the amounts follow it.
+    dropped_quantity = models.PositiveIntegerField(_("units dropped"), default=0)
+    # Set on a line an agent added to send another SKU for a line's missing units (INV-5).
+    substitute_for = models.ForeignKey(
+        "self",
+        verbose_name=_("instead of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="substitutes",
+    )
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
+            # Zero only once every unit was dropped or substituted (INV-5).
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) | Q(dropped_quantity__gt=0),
+                name="orderline_quantity_positive",
+            ),
             models.CheckConstraint(
                 condition=Q(discount_amount__gte=0), name="orderline_discount_not_negative"
             ),
@@ -392,6 +416,9 @@ class OrderEventKind(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
     INTERCEPTED = "intercepted", _("Stopped in the warehouse")
+    SHIPPING_CHOICE = "shipping_choice", _("Delivery of waiting items changed")
+    LINE_DROPPED = "line_dropped", _("Waiting items dropped")
+    LINE_SUBSTITUTED = "line_substituted", _("Waiting items substituted")
 
 
 class OrderEvent(models.Model):
