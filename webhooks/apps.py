@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = _("Outgoing webhooks")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the orders and after-sales signals)
