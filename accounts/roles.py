@@ -52,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order_address",
         "orders.record_cash_payment",
         "orders.release_held_order",
+        "orders.resolve_waiting_lines",
         "fulfillment.view_fulfillment",
         "aftersales.view_aftersalesrequest",
         "aftersales.add_aftersalesrequest",

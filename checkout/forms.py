@@ -65,6 +65,19 @@ class CheckoutForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
+    # Only asked when some items wait for stock (INV-5); ignored otherwise.
+    ship_partial = forms.TypedChoiceField(
+        label=_("Items waiting for stock"),
+        choices=[
+            ("0", _("Send everything together once it is all in stock")),
+            ("1", _("Ship what is in stock now; the rest follows when it arrives")),
+        ],
+        coerce=lambda value: value == "1",
+        initial="0",
+        required=False,
+        empty_value=False,
+        widget=forms.RadioSelect,
+    )
     customer_note = forms.CharField(
         label=_("Note for the shop"),
         required=False,

@@ -177,6 +177,7 @@ def place_order(
     seen: dict[str, str],
     checkout_token: uuid.UUID,
     customer_note: str = "",
+    ship_partial: bool = False,
 ) -> Placed:
     """Turn the cart into an order, exactly as the customer saw it, or nothing at all (ORD-2).
 
@@ -188,7 +189,8 @@ def place_order(
     and the cart is emptied. The confirmation is a notification recorded in the same
     transaction (notifications.receivers, on `orders.signals.order_placed`) in the language the
     customer shops in, and sent after commit. `checkout_token` makes a repeated submit of the
-    same page return the first order.
+    same page return the first order. `ship_partial`: with items waiting for stock, ship what
+    is there now and the rest as it arrives rather than all together (INV-5).
     """
     try:
         with transaction.atomic():
@@ -224,6 +226,7 @@ def place_order(
                     for line in fresh.lines
                 ],
                 allow_backorder=any(line.wait_for_stock for line in fresh.lines),
+                ship_partial=ship_partial and bool(fresh.waiting),
                 address=address,
                 payment_method=payment_method,
                 shipping_amount=fresh.shipping,

@@ -99,8 +99,8 @@ def wait_for_stock(request: HttpRequest, sku_id: int) -> HttpResponse:
             messages.success(
                 request,
                 _(
-                    "Noted: the order will wait for the missing units and be sent complete "
-                    "as soon as they arrive."
+                    "Noted: the order will wait for the missing units. At checkout, choose "
+                    "one parcel when everything is in, or what is in stock first."
                 ),
             )
     return redirect("checkout:cart")
@@ -225,6 +225,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             seen=form.cleaned_data["seen"],
             checkout_token=form.cleaned_data["checkout_token"],
             customer_note=form.cleaned_data["customer_note"],
+            ship_partial=form.cleaned_data["ship_partial"],
         )
     except services.CheckoutChanged as changed:
         messages.error(request, changed.message)

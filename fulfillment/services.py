@@ -978,9 +978,17 @@ def _record_shipment(parcel: Parcel, order: Order, actor) -> Shipment:
 
 
 def _waits_for_stock(order_id: int) -> bool:
-    return Backorder.objects.filter(
-        group=stock_group(order_id), filled_at__isnull=True, cancelled_at__isnull=True
-    ).exists()
+    """Units of the order still wait for stock, or got it and are not on the floor yet (the
+    arrival's `bring_to_floor` runs after its commit): the order is not complete here."""
+    group = stock_group(order_id)
+    return (
+        Backorder.objects.filter(
+            group=group, filled_at__isnull=True, cancelled_at__isnull=True
+        ).exists()
+        or Allocation.objects.filter(
+            group=group, part="", state__in=selectors.OPEN_ALLOCATIONS
+        ).exists()
+    )
 
 
 def _ship_fulfillment(fulfillment: Fulfillment, actor, now) -> bool:

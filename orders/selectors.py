@@ -182,6 +182,9 @@ CUSTOMER_EVENT_TITLES = {
     OrderEventKind.COMPLETED: _("Receipt confirmed"),
     OrderEventKind.CANCELLED: _("Order cancelled"),
     OrderEventKind.RELEASED: _("Checked by the shop"),
+    OrderEventKind.SHIPPING_CHOICE: _("Delivery of the items waiting for stock changed"),
+    OrderEventKind.LINE_DROPPED: _("Items that could not be supplied were removed"),
+    OrderEventKind.LINE_SUBSTITUTED: _("A missing item is replaced by another"),
 }
 
 
@@ -202,6 +205,24 @@ def customer_timeline(order: Order) -> list[TimelineEntry]:
         title = CUSTOMER_EVENT_TITLES.get(event.kind)
         if event.kind == OrderEventKind.REFUNDED:
             title = _("Refunded %(amount)s") % {"amount": money(event.details.get("amount"))}
+        if event.kind == OrderEventKind.LINE_DROPPED:
+            title = _("%(units)s × %(item)s could not be supplied: %(amount)s less") % {
+                "units": event.details.get("units"),
+                "item": event.details.get("sku"),
+                "amount": money(event.details.get("amount")),
+            }
+        elif event.kind == OrderEventKind.LINE_SUBSTITUTED:
+            title = _("%(units)s × %(item)s replaced by %(substitute)s, at the same price") % {
+                "units": event.details.get("units"),
+                "item": event.details.get("sku"),
+                "substitute": event.details.get("substitute"),
+            }
+        elif event.kind == OrderEventKind.SHIPPING_CHOICE:
+            title = (
+                _("The items in stock ship now; the rest follows as it arrives")
+                if event.details.get("ship_partial")
+                else _("Everything ships together once it is all in stock")
+            )
         if title is None:
             continue
         own = event.actor_id is not None and event.actor_id == order.customer_id

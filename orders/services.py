@@ -117,6 +117,7 @@ def create_order(
     shipping_amount: Decimal = Decimal("0.00"),
     customer_note: str = "",
     allow_backorder: bool = False,
+    ship_partial: bool = False,
     checkout_token=None,
 ) -> Order:
     """Create an order in pending_payment, priced from the catalogue on the server, with its
@@ -125,9 +126,10 @@ def create_order(
     Prices and amounts are never taken from the caller: each line's unit price is the SKU's
     current price. If a line is short, `OrderOutOfStock` says which and nothing is created —
     unless `allow_backorder`, when what is there is reserved and the rest waits for stock
-    (INV-5). A line whose `unit_price` differs from the catalogue's raises `PriceChanged`, line
-    by line. Discounts come per line from checkout's promotions and are stored on the lines so
-    that a later refund is exact (ORD-8). Writes the "placed" event.
+    (INV-5), sent with the rest or, with `ship_partial`, as it arrives. A line whose
+    `unit_price` differs from the catalogue's raises `PriceChanged`, line by line. Discounts
+    come per line from checkout's promotions and are stored on the lines so that a later
+    refund is exact (ORD-8). Writes the "placed" event.
 
     From another sales channel (`store`, ORD-12), the order is what that channel sold: each
     line's `unit_price` is the channel's price and is required, the channel comes from the
@@ -207,6 +209,7 @@ def create_order(
             total_amount=goods - discount + shipping_amount,
             customer_note=customer_note,
             checkout_token=checkout_token,
+            ship_partial=ship_partial,
             created_at=now,
             **vars(address),
         )

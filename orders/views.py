@@ -68,6 +68,14 @@ def _own_order(request: HttpRequest, number: str) -> Order:
 def _detail_context(order: Order) -> dict:
     """What the customer's and the guest's order pages both show (ORD-9)."""
     selectors.with_storefront_detail(order)
+    # INV-5: how many units of each line still wait for stock (only before picking, two
+    # queries whatever the number of lines).
+    stock = {}
+    if order.state in (OrderState.PENDING_PAYMENT, OrderState.PAID):
+        stock = inventory_selectors.demand_stock(group=services.stock_group(order.pk))
+    for line in order.lines.all():
+        figures = stock.get(services.stock_line(line.pk))
+        line.waiting_units = figures.waiting if figures else 0
     payment_failed = any(
         event.kind == OrderEventKind.PAYMENT_FAILED for event in order.events.all()
     )
@@ -258,6 +266,13 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     can_release = order.needs_review and request.user.has_perm("orders.release_held_order")
     stock = inventory_selectors.demand_stock(group=services.stock_group(order.pk))
     lines = [(line, stock.get(services.stock_line(line.pk))) for line in order.lines.all()]
+    # INV-5: an agent may split, drop or substitute what still waits for stock.
+    waiting = [(line, figures) for line, figures in lines if figures and figures.waiting]
+    can_resolve_waiting = (
+        bool(waiting)
+        and request.user.has_perm("orders.resolve_waiting_lines")
+        and order.state in (OrderState.PENDING_PAYMENT, OrderState.PAID)
+    )
     can_record_cash = (
         request.user.has_perm("orders.record_cash_payment")
         and order.awaits_cash()
@@ -281,6 +296,7 @@ def staff_order_detail(request: HttpRequest, number: str) -> HttpResponse:
             "cancel_form": CancelOrderForm() if can_cancel else None,
             "release_form": ReleaseHeldOrderForm() if can_release else None,
             "can_change_address": can_change_address,
+            "waiting": waiting if can_resolve_waiting else [],
             "cash_form": (
                 CashCollectedForm(initial={"amount": order.total_amount})
                 if can_record_cash

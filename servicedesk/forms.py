@@ -52,6 +52,16 @@ class ReasonForm(forms.Form):
     )
 
 
+class ShippingChoiceForm(ReasonForm):
+    ship_partial = forms.TypedChoiceField(
+        choices=[("0", "0"), ("1", "1")], coerce=lambda value: value == "1"
+    )
+
+
+class SubstituteForm(ReasonForm):
+    sku_code = forms.CharField(label=_("SKU code"), max_length=40)
+
+
 class ClaimForm(forms.Form):
     take_over = forms.BooleanField(required=False)
 

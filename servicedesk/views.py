@@ -16,8 +16,16 @@ from accounts.roles import Role
 from core.errors import DomainError
 from orders.models import Order, OrderState
 
-from . import audit, selectors, services
-from .forms import AgentAddressForm, AuditRuleForm, ClaimForm, ExceptionFilterForm, ReasonForm
+from . import audit, selectors, services, waiting
+from .forms import (
+    AgentAddressForm,
+    AuditRuleForm,
+    ClaimForm,
+    ExceptionFilterForm,
+    ReasonForm,
+    ShippingChoiceForm,
+    SubstituteForm,
+)
 
 PAGE_SIZE = 25
 
@@ -269,6 +277,73 @@ def change_address(request: HttpRequest, number: str) -> HttpResponse:
 
 
 # --- audit rules ------------------------------------------------------------------------------
+# --- lines waiting for stock (INV-5) -------------------------------------------------------------
+def _waiting_action(request: HttpRequest, number: str, form, act) -> HttpResponse:
+    """Validate `form`, run `act(order, cleaned_data)` and go back to the staff order page
+    with what happened, or what was refused (nothing changed then)."""
+    if not request.user.has_perm(waiting.PERMISSION):
+        raise PermissionDenied
+    order = _exception_order(number)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason: it is kept in the order's timeline."))
+    else:
+        try:
+            messages.success(request, act(order, form.cleaned_data))
+        except DomainError as error:
+            messages.error(request, error.message)
+    return redirect("staff_orders:detail", number=number)
+
+
+@role_required(Role.SERVICE)
+@require_POST
+def waiting_choice(request: HttpRequest, number: str) -> HttpResponse:
+    def act(order: Order, data: dict) -> str:
+        order = waiting.set_shipping_choice(
+            order_id=order.pk,
+            ship_partial=data["ship_partial"],
+            actor=request.user,
+            reason=data["reason"],
+        )
+        if order.ship_partial:
+            return _("Order %(number)s ships what is in stock now.") % {"number": number}
+        return _("Order %(number)s is sent complete.") % {"number": number}
+
+    return _waiting_action(request, number, ShippingChoiceForm(request.POST), act)
+
+
+@role_required(Role.SERVICE)
+@require_POST
+def waiting_drop(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
+    def act(order: Order, data: dict) -> str:
+        less = waiting.drop_waiting_units(
+            order_id=order.pk, line_id=line_id, actor=request.user, reason=data["reason"]
+        )
+        return _("The waiting units are dropped; the order costs %(amount)s less.") % {
+            "amount": less
+        }
+
+    return _waiting_action(request, number, ReasonForm(request.POST), act)
+
+
+@role_required(Role.SERVICE)
+@require_POST
+def waiting_substitute(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
+    def act(order: Order, data: dict) -> str:
+        line = waiting.substitute_waiting_units(
+            order_id=order.pk,
+            line_id=line_id,
+            sku_code=data["sku_code"],
+            actor=request.user,
+            reason=data["reason"],
+        )
+        return _("%(units)d × %(code)s will be sent instead.") % {
+            "units": line.quantity,
+            "code": line.sku_code,
+        }
+
+    return _waiting_action(request, number, SubstituteForm(request.POST), act)
+
+
 def _require_configure(request: HttpRequest) -> None:
     if not services.may_configure_audit(request.user):
         raise PermissionDenied
