@@ -602,6 +602,13 @@ def run_import(import_id: int, *, language: str = "") -> bool:
 def _run(import_id: int) -> bool:
     store_import = StoreImport.objects.select_related("store").get(pk=import_id)
     store = store_import.store
+    if not store.is_active:
+        _finish(
+            import_id,
+            ImportState.REFUSED,
+            errors=[{"line": 0, "message": _("This store is inactive: it cannot import orders.")}],
+        )
+        return True
     try:
         rows = read_file(store, bytes(store_import.content))
     except ImportRefused as refused:

@@ -343,6 +343,23 @@ def test_an_inactive_store_or_a_big_file_is_refused_at_upload(agent, settings):
     assert not StoreImport.objects.exists()
 
 
+def test_a_store_switched_off_before_the_worker_runs_imports_nothing(agent):
+    sku = stock_sku(5)
+    store = marketplace_store()
+    waiting, _new = imports.request_import(
+        store=store, uploaded=upload(export_bytes([row(sku)])), actor=agent
+    )
+    store.is_active = False
+    store.save()
+
+    imports.run_import(waiting.pk)
+
+    waiting.refresh_from_db()
+    assert waiting.state == ImportState.REFUSED
+    assert waiting.errors[0]["message"] == "This store is inactive: it cannot import orders."
+    assert not Order.objects.exists()
+
+
 def test_running_an_import_again_does_nothing_once_it_is_finished(
     agent, django_capture_on_commit_callbacks
 ):
