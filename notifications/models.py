@@ -17,6 +17,8 @@ class NotificationKind(models.TextChoices):
     ORDER_SHIPPED = "order_shipped", _("Order shipped")
     SHIPMENT_DELAYED = "shipment_delayed", _("Shipment delayed")
     ORDER_COMPLETED = "order_completed", _("Order completed")
+    # Items waiting for stock dropped or substituted by an agent (INV-5).
+    ORDER_ITEMS_CHANGED = "order_items_changed", _("Order items changed")
     # To staff.
     EXCEPTION_ORDER = "exception_order", _("Exception order")
     LOW_STOCK = "low_stock", _("Low stock")

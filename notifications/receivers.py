@@ -9,6 +9,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -148,6 +149,31 @@ def order_part_shipped(sender, order_id: int, shipment_ids=(), **kwargs) -> None
         NotificationKind.ORDER_PART_SHIPPED,
         f"order_part_shipped:{order_id}:{min(shipment_ids, default=0)}",
         {"shipments": _shipment_details(shipments)},
+    )
+
+
+@receiver(post_save, sender=OrderEvent, dispatch_uid="notifications.order_items_changed")
+def order_items_changed(sender, instance: OrderEvent, created: bool, **kwargs) -> None:
+    """INV-5: an agent dropped units that waited for stock, or sends another SKU for them;
+    the customer is told what and, for a drop, how much less the order costs. The timeline
+    entry is written in the agent's transaction, so this is too."""
+    if not created or instance.kind not in (
+        OrderEventKind.LINE_DROPPED,
+        OrderEventKind.LINE_SUBSTITUTED,
+    ):
+        return
+    _tell_customer(
+        _order(instance.order_id),
+        NotificationKind.ORDER_ITEMS_CHANGED,
+        f"order_items_changed:{instance.pk}",
+        {
+            "dropped": instance.kind == OrderEventKind.LINE_DROPPED,
+            "units": instance.details.get("units"),
+            "item": instance.details.get("sku"),
+            "substitute": instance.details.get("substitute", ""),
+            "amount": instance.details.get("amount", ""),
+            "refund": instance.details.get("refund", False),
+        },
     )
 
 

@@ -11,6 +11,8 @@ from core.models import StaffAction
 from fulfillment.models import Fulfillment
 from inventory.models import Allocation, Backorder
 from inventory.selectors import availability
+from notifications.models import Notification, NotificationKind
+from notifications.rendering import render
 from orders import services as order_services
 from orders.models import Order, OrderEventKind, OrderState, PaymentMethod
 from payments import services as payment_services
@@ -181,6 +183,10 @@ def test_dropping_waiting_units_of_a_cod_order_lowers_what_the_courier_collects(
     assert not Refund.objects.exists()
     event = order.events.get(kind=OrderEventKind.LINE_DROPPED)
     assert event.details["amount"] == "270.00" and event.details["units"] == 3
+    (message,) = Notification.objects.filter(kind=NotificationKind.ORDER_ITEMS_CHANGED)
+    assert message.order_id == order.pk and message.context["amount"] == "270.00"
+    text = render(message).text
+    assert "could not be supplied" in text and "270.00 less" in text
 
 
 def test_dropping_from_a_paid_order_refunds_the_difference_once(agent):
