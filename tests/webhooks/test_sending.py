@@ -139,6 +139,19 @@ def test_a_refused_connection_is_logged_and_retried(admin, refused_url):
     assert "refused" in attempt.error.lower()
 
 
+def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(admin, receiver, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.3
+    receiver.delay = 1.5
+    delivery = paid_order_delivery(admin, receiver.url)
+
+    assert services.deliver(delivery.pk, 1) == DeliveryState.FAILED
+
+    attempt = WebhookAttempt.objects.get(delivery__pk=delivery.pk)
+    assert attempt.status_code is None
+    assert "timed out" in attempt.error
+    assert attempt.duration_ms < 1500
+
+
 def test_a_delivery_is_given_up_after_the_last_attempt(admin, receiver, settings):
     settings.WEBHOOK_MAX_ATTEMPTS = 3
     delivery = paid_order_delivery(admin, receiver.url)
