@@ -25,7 +25,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
@@ -162,6 +162,9 @@ class PlannedOrder:
     shipping_amount: Decimal
     payment_method: str
     customer_note: str
+    # When the buyer paid the marketplace, if the export says. Checked and kept here, but
+    # `place_channel_order` records the payment at the time of the import: it takes no time.
+    paid_at: datetime | None = None
 
 
 @dataclass
@@ -245,6 +248,7 @@ class _Row:
     payment_method: str = PaymentMethod.ONLINE
     phone: str = ""
     divisions: tuple = ()
+    paid_at: datetime | None = None
 
 
 def _money(values: dict[str, str], name: str, problems: list[str], *, required: bool) -> Decimal:
@@ -385,6 +389,8 @@ def _check_row(line: int, values: dict[str, str], skus: dict[str, SKU], now) -> 
             )
         elif problem := time_problem(paid_at, now=now):
             problems.append(problem)
+        else:
+            row.paid_at = paid_at
 
     row.ok = not problems
     return row, problems
@@ -487,6 +493,7 @@ def check_rows(store: Store, rows: list[tuple[int, dict[str, str]]]) -> ImportCh
                 shipping_amount=first.shipping,
                 payment_method=first.payment_method,
                 customer_note=values["buyer_note"],
+                paid_at=first.paid_at,
             )
         )
     check.errors.sort(key=lambda error: error.line)
