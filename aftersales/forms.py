@@ -127,7 +127,8 @@ class RefundForm(forms.Form):
         max_length=100,
         required=False,
         help_text=_(
-            "Cash-on-delivery orders: refund by hand (bank transfer) and type its reference."
+            "Cash-on-delivery orders: refund by hand (bank transfer) and type its reference. "
+            "Orders from another sales channel: the refund's number there."
         ),
     )
 

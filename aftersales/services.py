@@ -558,7 +558,9 @@ def issue_refund(
 
     Cash-on-delivery orders have no gateway: the refund is a manual payout, recorded with the
     agent and the `payout_reference` they typed (a bank transfer number), capped at the cash
-    collected minus earlier payouts of the order, in one transaction.
+    collected minus earlier payouts of the order, in one transaction. An order from another
+    sales channel was paid there and is refunded there the same way (ORD-12): the reference is
+    the channel's refund number.
 
     Needs payments.refund_payment (customer service; not the warehouse or managers).
     """
@@ -568,7 +570,7 @@ def issue_refund(
     with transaction.atomic(durable=True):
         request, order = _lock(request_id)
         _check_refundable(request)
-        if order.is_cash_on_delivery() or request.approved_refund == 0:
+        if order.refunded_by_hand() or request.approved_refund == 0:
             return _record_manual_payout(
                 request, order, actor=actor, reason=reason, reference=payout_reference
             )
@@ -649,6 +651,14 @@ def _record_manual_payout(
     amount = request.approved_refund
     reference = (reference or "").strip()[:100]
     if amount > 0:
+        if not reference and order.store_id is not None:
+            raise AfterSalesNotAllowed(
+                _(
+                    "Order %(number)s was paid on %(store)s: refund it there and type the "
+                    "refund's number."
+                )
+                % {"number": order.number, "store": order.store}
+            )
         if not reference:
             raise AfterSalesNotAllowed(
                 _(

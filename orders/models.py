@@ -224,6 +224,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
     def is_cash_on_delivery(self) -> bool:
         return self.payment_method == PaymentMethod.CASH_ON_DELIVERY
 
+    def refunded_by_hand(self) -> bool:
+        """No payment of ours to refund through a gateway: cash on delivery, or an order
+        another sales channel was paid for (it refunds there, ORD-12)."""
+        return self.is_cash_on_delivery() or self.store_id is not None
+
     def warehouse_started(self) -> bool:
         """Once the warehouse has started, only an agent may change or stop the order (ORD-7)."""
         return self.state not in (OrderState.PENDING_PAYMENT, OrderState.PAID)

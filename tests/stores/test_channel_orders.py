@@ -112,3 +112,37 @@ def test_a_cash_on_delivery_store_order_is_accepted_for_delivery():
     assert placed.order.state == OrderState.PAID
     assert placed.order.paid_amount == 0
     assert Fulfillment.objects.filter(order=placed.order).exists()
+
+
+def test_an_after_sales_refund_of_a_store_order_is_made_on_the_store_and_recorded():
+    from accounts.roles import Role
+    from aftersales import services as aftersales_services
+    from aftersales.models import RequestKind, RequestState
+    from payments.models import Refund
+    from tests.factories import UserFactory, staff_user
+
+    sku = stock_sku(2)
+    order = _place(_store(), sku).order
+    warehouse = staff_user(Role.WAREHOUSE)
+    order_services.mark_picked(order_id=order.pk, actor=warehouse)
+    order_services.mark_shipped(order_id=order.pk, actor=warehouse)
+    agent = UserFactory(role=Role.SERVICE)
+    request = aftersales_services.submit_request(
+        order_id=order.pk,
+        kind=RequestKind.REFUND_ONLY,
+        reason="damaged",
+        lines=[(order.lines.get().pk, 1)],
+        actor=agent,
+    )
+    aftersales_services.approve_request(request_id=request.pk, actor=agent, reason="ok")
+
+    with pytest.raises(aftersales_services.AfterSalesNotAllowed, match="refund it there"):
+        aftersales_services.issue_refund(request_id=request.pk, actor=agent)
+    closed = aftersales_services.issue_refund(
+        request_id=request.pk, actor=agent, payout_reference="TM-REFUND-9"
+    )
+
+    assert closed.state == RequestState.CLOSED
+    assert not Refund.objects.exists()
+    refunded = order.events.get(kind="refunded")
+    assert refunded.details == {"amount": "99.00", "reference": "TM-REFUND-9"}
