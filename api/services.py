@@ -24,7 +24,12 @@ from core.audit import record_staff_action
 from core.errors import DomainError
 from orders import services as order_services
 from orders.models import Order, Shipment
-from orders.shipments import NewTrackingEvent, add_tracking_events, normalize_tracking_number
+from orders.shipments import (
+    TRACKING_NUMBER,
+    NewTrackingEvent,
+    add_tracking_events,
+    normalize_tracking_number,
+)
 from orders.tracking_io import ImportResult, time_problem
 from stores.models import Store, StoreKind
 from stores.services import ChannelOrder, place_channel_order
@@ -346,14 +351,17 @@ def push_tracking_events(
     store is unknown here (404); a number two carriers use needs `carrier_code` (422); an event
     in the future is refused by its index (422). All or nothing."""
     number = normalize_tracking_number(tracking_number)
-    parcels = Shipment.objects.filter(order__store=api_key.store_id, tracking_number=number)
-    if carrier_code:
-        parcels = parcels.filter(carrier__code=carrier_code)
-    found = list(parcels.values_list("pk", flat=True)[:2])
+    found = []
+    # A number that is not 8-30 letters and digits is nobody's parcel.
+    if TRACKING_NUMBER.match(number):
+        parcels = Shipment.objects.filter(order__store=api_key.store_id, tracking_number=number)
+        if carrier_code:
+            parcels = parcels.filter(carrier__code=carrier_code)
+        found = list(parcels.values_list("pk", flat=True)[:2])
     if not found:
         raise ApiRefused(
             _("No parcel of this sales channel's orders has tracking number %(number)s.")
-            % {"number": number or tracking_number},
+            % {"number": number if TRACKING_NUMBER.match(number) else "?"},
             status=404,
             kind="not-found",
             title=_("Not found"),

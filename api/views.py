@@ -64,6 +64,11 @@ SKU_CODES = Query(..., description="SKU codes, repeated: ?sku=A&sku=B (at most 1
 PROBLEMS = {401: ProblemOut, 403: ProblemOut, 422: ProblemOut, 429: ProblemOut}
 
 
+def _is_text(value: str) -> bool:
+    """Whether the database can compare `value` (PostgreSQL refuses NUL characters)."""
+    return "\x00" not in value
+
+
 def _json(body: dict, status: int = 200, **headers: str) -> JsonResponse:
     response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
     for name, value in headers.items():
@@ -127,6 +132,20 @@ def create_order(
         return (201 if placed.created else 200), order_detail(order, store_code=api_key.store.code)
 
     key = (idempotency_key or "").strip()
+    if key and not (key.isprintable() and key.isascii()):
+        return problems.problem_response(
+            request,
+            status=422,
+            kind="validation",
+            title=_("The request is not valid"),
+            detail=_("Some fields are missing or wrong; nothing was changed."),
+            errors=[
+                {
+                    "field": "Idempotency-Key",
+                    "message": _("Use printable ASCII characters, such as a UUID."),
+                }
+            ],
+        )
     if not key:
         status, body = respond()
         return _json(body, status)
@@ -218,7 +237,11 @@ def read_order(request: HttpRequest, number: str):
     """An order of your sales channel by our order number: its state, lines, amounts,
     timeline, and parcels with their tracking events (scope orders:read). Another channel's
     order is not found (404)."""
-    order = selectors.store_order(store_id=request.auth.store_id, number=number[:20])
+    order = (
+        selectors.store_order(store_id=request.auth.store_id, number=number[:20])
+        if _is_text(number)
+        else None
+    )
     if order is None:
         return problems.not_found(
             request, _("Your sales channel has no order %(number)s.") % {"number": number[:20]}
@@ -276,7 +299,11 @@ def read_stock(
     """Units free to sell (on hand − reserved, all warehouses) per SKU code (scope stock:read).
     An unknown code is answered with `known: false`."""
     codes = [code.strip() for code in sku if code.strip()]
-    if not codes or len(codes) > STOCK_MAX_SKUS or any(len(code) > 40 for code in codes):
+    if (
+        not codes
+        or len(codes) > STOCK_MAX_SKUS
+        or any(len(code) > 40 or not _is_text(code) for code in codes)
+    ):
         return problems.problem_response(
             request,
             status=422,
