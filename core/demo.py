@@ -1288,6 +1288,49 @@ def seed_exception_demo_orders(*, accounts: DemoAccounts, skus: Sequence[SKU]) -
     return made
 
 
+WAITING_DEMO_MARKER = "demo_waiting"
+
+
+def seed_waiting_demo_order(*, accounts: DemoAccounts, skus: Sequence[SKU]) -> int:
+    """A cash-on-delivery order of the second demo customer for two more units of the
+    scarcest SKU than are in stock (INV-5): what is there is reserved, the rest waits, and the
+    order stays out of the warehouse queue until an agent ships what is there, drops the rest
+    or substitutes it — or the stock arrives. Made once; returns how many were made."""
+    if OrderEvent.objects.filter(
+        kind=OrderEventKind.PLACED, details__has_key=WAITING_DEMO_MARKER
+    ).exists():
+        return 0
+    on_sale = [sku for sku in skus if sku.is_active]
+    available = inventory_selectors.availability(sku_ids=[sku.pk for sku in on_sale])
+    in_stock = sorted(
+        (sku for sku in on_sale if available.get(sku.pk, 0) > 0),
+        key=lambda sku: (available[sku.pk], sku.code),
+    )
+    if not in_stock:
+        return 0
+    sku = in_stock[0]
+    customer = accounts.customers[min(1, len(accounts.customers) - 1)]
+    spec = CUSTOMER_ACCOUNTS[min(1, len(CUSTOMER_ACCOUNTS) - 1)]
+    address = random_address(
+        random.Random(spec.email), name=spec.name, phone=spec.phone, place=PLACES[1]
+    )
+    quantity = available[sku.pk] + 2
+    _discount, shipping, _total = price_order(sku.price * quantity)
+    order = services.create_order(
+        customer=customer,
+        lines=[services.LineRequest(sku_id=sku.pk, quantity=quantity)],
+        address=address,
+        payment_method=PaymentMethod.CASH_ON_DELIVERY,
+        shipping_amount=shipping,
+        allow_backorder=True,
+    )
+    OrderEvent.objects.filter(order=order, kind=OrderEventKind.PLACED).update(
+        details={WAITING_DEMO_MARKER: True}
+    )
+    services.accept_cash_on_delivery(order_id=order.pk)
+    return 1
+
+
 # =============================================================================================
 # seed_demo as a whole
 # =============================================================================================
@@ -1555,6 +1598,7 @@ def seed_demo(*, now: datetime | None = None) -> DemoResult:
     seed_deadline_demo_orders(accounts=accounts, skus=skus, now=now)
     with recorded_as_history():
         seed_exception_demo_orders(accounts=accounts, skus=skus)
+        seed_waiting_demo_order(accounts=accounts, skus=skus)
     seed_demo_feedback(
         orders=Order.objects.filter(
             events__kind=OrderEventKind.PLACED, events__details__has_key=DEMO_MARKER

@@ -152,6 +152,19 @@ class TestSeedDemo:
         assert held.filter(customer__email="customer@example.com").count() == 2
         assert all(held.values_list("review_reason", flat=True))  # the audit says why
 
+    def test_an_order_waits_for_stock_for_an_agent_to_split_drop_or_substitute(self):
+        from inventory.models import Backorder
+
+        waiting = Backorder.objects.filter(filled_at__isnull=True, cancelled_at__isnull=True)
+
+        assert waiting.count() == 1
+        order = Order.objects.get(pk=int(waiting.get().group.split(":")[1]))
+        assert (order.state, order.needs_review, order.ship_partial) == (
+            OrderState.PAID,
+            False,
+            False,
+        )
+
     def test_orders_were_built_by_the_services_and_moved_into_the_last_90_days(self):
         now = timezone.now()
         orders = Order.objects.prefetch_related("events", "lines")
