@@ -16,7 +16,15 @@ from django.utils import timezone
 from accounts.roles import Role
 from inventory import signals as inventory_signals
 from orders import signals
-from orders.models import Channel, Order, OrderEvent, OrderEventKind, Shipment, TrackingEvent
+from orders.models import (
+    NO_CONTACT_EMAIL_DOMAIN,
+    Channel,
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    Shipment,
+    TrackingEvent,
+)
 
 from .models import NotificationKind
 from .services import alert_managers_of_stock, customer_language, notify
@@ -27,6 +35,8 @@ def _order(order_id: int) -> Order:
 
 
 def _tell_customer(order: Order, kind: str, key: str, context: dict | None = None) -> None:
+    if order.contact_email.endswith("@" + NO_CONTACT_EMAIL_DOMAIN):
+        return  # a marketplace buyer without an address of theirs: the marketplace tells them
     notify(
         kind=kind,
         key=key,

@@ -26,6 +26,12 @@ class OrderState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The stand-in contact of an order from another channel that gave no buyer e-mail
+# (stores.imports): the reserved .invalid domain (RFC 2606) never delivers, and the customer
+# notifications skip it — the channel talks to its buyers.
+NO_CONTACT_EMAIL_DOMAIN = "marketplace.invalid"
+
+
 class Channel(models.TextChoices):
     STOREFRONT = "storefront", _("Storefront")
     MARKETPLACE = "marketplace", _("Marketplace")

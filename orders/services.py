@@ -9,6 +9,7 @@ transition and writes an `OrderEvent` in the same transaction. `actor=None` mean
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -341,8 +342,11 @@ def _apply_transition(
     return order
 
 
-def record_payment(*, order_id: int, amount: Decimal, reference: str = "") -> Order:
-    """The gateway confirmed a payment for the order (system action, ORD-4).
+def record_payment(
+    *, order_id: int, amount: Decimal, reference: str = "", paid_at: datetime | None = None
+) -> Order:
+    """The gateway confirmed a payment for the order (system action, ORD-4). `paid_at`: when
+    another sales channel took the money (ORD-12; never later than now), else now.
 
     Raises `PaymentMismatch` and changes nothing if the amount is not the order's total: the
     caller (payments) records the attempt and flags the order with `flag_for_review`. Replays
@@ -356,7 +360,8 @@ def record_payment(*, order_id: int, amount: Decimal, reference: str = "") -> Or
                 % {"amount": amount, "total": order.total_amount}
             )
         order.paid_amount = amount
-        order.paid_at = timezone.now()
+        now = timezone.now()
+        order.paid_at = min(paid_at, now) if paid_at is not None else now
 
     return _apply_transition(
         order_id=order_id,

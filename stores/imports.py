@@ -45,7 +45,7 @@ from core.audit import record_staff_action
 from core.csv_upload import ImportRefused, read_rows, too_big_message
 from core.errors import DomainError
 from orders import services as order_services
-from orders.models import Order, PaymentMethod
+from orders.models import NO_CONTACT_EMAIL_DOMAIN, Order, PaymentMethod
 from orders.tracking_io import parse_time, time_problem
 
 from . import mapping as column_mapping
@@ -69,8 +69,8 @@ PROGRESS_EVERY = 20
 REQUEUE_QUEUED_AFTER = timedelta(minutes=10)
 REQUEUE_RUNNING_AFTER = timedelta(minutes=40)
 # Marketplaces rarely pass on the buyer's e-mail; an order needs a contact address, and one in
-# the reserved .invalid domain (RFC 2606) can never reach anybody.
-NO_EMAIL_DOMAIN = "marketplace.invalid"
+# the reserved .invalid domain (RFC 2606) can never reach anybody (notifications skip it).
+NO_EMAIL_DOMAIN = NO_CONTACT_EMAIL_DOMAIN
 MAX_QUANTITY = 10_000
 EXTERNAL_ID_MAX = Order._meta.get_field("external_id").max_length
 TEXT_LIMITS = {
@@ -690,6 +690,7 @@ def _place(store_import: StoreImport, planned: PlannedOrder, counts: dict) -> st
                 shipping_amount=planned.shipping_amount,
                 payment_method=planned.payment_method,
                 customer_note=planned.customer_note,
+                paid_at=planned.paid_at,
             )
             ImportedOrder.objects.get_or_create(
                 store_import=store_import,

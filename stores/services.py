@@ -4,6 +4,7 @@ API both take, so that an order from anywhere is created, paid and audited the s
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -35,6 +36,7 @@ def place_channel_order(
     shipping_amount: Decimal = Decimal("0.00"),
     payment_method: str = PaymentMethod.ONLINE,
     customer_note: str = "",
+    paid_at: datetime | None = None,
 ) -> ChannelOrder:
     """Create the order a store sold, or find it if the store's id is already known.
 
@@ -70,6 +72,7 @@ def place_channel_order(
                     order_id=order.pk,
                     amount=order.total_amount,
                     reference=f"{store.code}:{external_id}",
+                    paid_at=paid_at,
                 )
     except IntegrityError:
         existing = Order.objects.filter(store=store, external_id=external_id).first()

@@ -37,6 +37,9 @@ NAV_ITEMS = [
         _("Promotions"), "promotions:list", frozenset({Role.MANAGER, Role.SERVICE, Role.ADMIN})
     ),
     NavItem(_("Shipping"), "shipping:list", frozenset({Role.MANAGER, Role.ADMIN})),
+    NavItem(
+        _("Sales channels"), "stores:list", frozenset({Role.SERVICE, Role.MANAGER, Role.ADMIN})
+    ),
     NavItem(_("Audit rules"), "servicedesk:audit_rules", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("Stored reports"), "reports:snapshots", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("Audit trail"), "audit:trail", frozenset({Role.MANAGER, Role.ADMIN})),

@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30, day_of_month="1"),
         "args": ("month",),
     },
+    # Marketplace imports whose hand-over to the worker was lost, or whose worker died (ORD-12).
+    "tidy-store-imports": {
+        "task": "stores.tasks.tidy_store_imports",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------------

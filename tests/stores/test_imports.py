@@ -5,9 +5,11 @@ nothing and are each reported by line; the same file twice creates nothing new."
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from core.models import StaffAction
 from fulfillment.models import Fulfillment
+from notifications.models import Notification
 from orders.models import Channel, Order, OrderState, PaymentMethod
 from stores import imports
 from stores.mapping import PRESETS
@@ -60,9 +62,13 @@ def test_a_tmall_export_imports_with_the_default_mapping_paid_audited_and_at_the
     assert order.lines.get().unit_price == Decimal("129.00")
     assert not order.needs_review  # audited and passed
     assert Fulfillment.objects.filter(order=order).exists()
+    # Paid when the marketplace took the money, for the reports' days.
+    assert timezone.localtime(order.paid_at).strftime("%Y-%m-%d %H:%M") == "2026-11-20 10:15"
     other = Order.objects.get(external_id="TM-1002")
     assert other.recipient_phone == "13912345678"
     assert other.contact_email.endswith("@marketplace.invalid")
+    # Nobody to tell: the marketplace talks to its buyers.
+    assert not Notification.objects.filter(order__in=[order, other]).exists()
     assert set(
         ImportedOrder.objects.filter(created=True).values_list("order__external_id", flat=True)
     ) == {
