@@ -280,3 +280,11 @@ def test_an_unknown_api_address_is_a_problem(api):
 
     assert response.status_code == 404
     assert response["Content-Type"] == PROBLEM
+
+
+def test_a_wrong_method_is_a_problem(api):
+    response = api.client.delete("/api/orders", headers=api.headers)
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == PROBLEM
+    assert "GET" in response["Allow"] and "POST" in response["Allow"]
