@@ -14,12 +14,13 @@ from django.utils.dateparse import parse_datetime
 from catalog.models import SKU
 from inventory.selectors import availability
 from orders.models import Order, OrderEvent, Shipment, TrackingEvent
-from stores.models import Store
+from stores.models import Store, StoreKind
 
 from . import keys
 from .models import ApiKey
 
-ISSUABLE_KINDS = ("api", "marketplace")
+# Keys are issued for connected systems and marketplace stores.
+ISSUABLE_KINDS = (StoreKind.API, StoreKind.MARKETPLACE)
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -48,7 +49,7 @@ def issuable_stores() -> QuerySet[Store]:
 
 
 def api_stores_exist() -> bool:
-    return Store.objects.filter(kind="api").exists()
+    return Store.objects.filter(kind=StoreKind.API).exists()
 
 
 # --- orders -----------------------------------------------------------------------------------

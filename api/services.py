@@ -34,10 +34,8 @@ from orders.tracking_io import ImportResult, time_problem
 from stores.models import Store, StoreKind
 from stores.services import ChannelOrder, place_channel_order
 
-from . import keys
+from . import keys, selectors
 from .models import ApiKey, ApiScope, IdempotencyRecord
-
-ISSUABLE_STORE_KINDS = (StoreKind.API, StoreKind.MARKETPLACE)
 
 
 class ApiRefused(DomainError):
@@ -82,7 +80,7 @@ def issue_api_key(*, actor, store_id: int, name: str, scopes: Sequence[str]) -> 
         raise DomainError(_("Choose at least one scope among the ones offered."))
     with transaction.atomic():
         store = (
-            Store.objects.filter(pk=store_id, kind__in=ISSUABLE_STORE_KINDS, is_active=True)
+            Store.objects.filter(pk=store_id, kind__in=selectors.ISSUABLE_KINDS, is_active=True)
             .only("pk", "code", "name")
             .first()
         )
