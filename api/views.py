@@ -5,6 +5,8 @@ Operations are thin: check the input (schemas), call a service or selector, rend
 Every error is a problem-details answer (`problems`).
 """
 
+import re
+
 from django.http import HttpRequest, JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -67,6 +69,19 @@ PROBLEMS = {401: ProblemOut, 403: ProblemOut, 422: ProblemOut, 429: ProblemOut}
 def _is_text(value: str) -> bool:
     """Whether the database can compare `value` (PostgreSQL refuses NUL characters)."""
     return "\x00" not in value
+
+
+def _aware_time(text: str):
+    """The aware time `text` gives in ISO 8601, or None. A "+08:00" offset sent unencoded in a
+    query string arrives as " 08:00": it is read as the "+" it was."""
+    for candidate in (text, re.sub(r" (\d\d:?\d\d)$", r"+\1", text.strip())):
+        try:
+            parsed = parse_datetime(candidate)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    return None
 
 
 def _json(body: dict, status: int = 200, **headers: str) -> JsonResponse:
@@ -186,11 +201,8 @@ def list_orders(
     errors = []
     since = None
     if changed_since:
-        try:
-            since = parse_datetime(changed_since)
-        except ValueError:
-            since = None
-        if since is None or since.tzinfo is None:
+        since = _aware_time(changed_since)
+        if since is None:
             errors.append(
                 {
                     "field": "changed_since",

@@ -81,10 +81,15 @@ def test_changed_since_leaves_out_older_changes(api, store):
     Order.objects.filter(pk=old.pk).update(updated_at=now - timedelta(days=2))
     Order.objects.filter(pk=new.pk).update(updated_at=now - timedelta(hours=1))
 
-    since = (now - timedelta(days=1)).isoformat()
+    since = timezone.localtime(now - timedelta(days=1)).isoformat()
     seen, _pages = read_all(api, changed_since=since)
+    # The "+" of "+08:00" sent without URL-encoding arrives as a space.
+    unencoded = api.client.get(f"/api/orders?changed_since={since}", headers=api.headers).json()[
+        "results"
+    ]
 
     assert seen == ["NEW"]
+    assert [row["external_id"] for row in unencoded] == ["NEW"]
 
 
 def test_an_order_changed_while_paging_comes_again_at_the_end(api, store):

@@ -1,5 +1,6 @@
-"""Schemathesis against the API's own OpenAPI description (API-1): generated requests with a
-valid key never get a server error. Bounded: 20 examples per operation, derandomized."""
+"""Schemathesis against the API's own OpenAPI description (API-1): generated requests, valid and
+invalid, with a valid key never get a server error. Bounded: 20 examples per operation,
+derandomized."""
 
 import pytest
 import schemathesis
@@ -7,6 +8,7 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from tests.factories import stock_sku
@@ -15,6 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+# Valid requests and invalid ones (wrong types, missing fields, out-of-range values).
+schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 
 
 @pytest.fixture
