@@ -14,7 +14,12 @@ class EndpointForm(forms.Form):
         assume_scheme="https",
         help_text=_("Where the events are POSTed, e.g. https://erp.example.com/hooks/shop."),
     )
-    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    description = forms.CharField(
+        label=_("Receiving system"),
+        max_length=200,
+        required=False,
+        help_text=_("What receives the events, e.g. the ERP or a marketplace connector."),
+    )
     events = forms.MultipleChoiceField(
         label=_("Events"),
         choices=[(event.value, event.label) for event in SUBSCRIBABLE_EVENTS],

@@ -39,7 +39,12 @@ class WebhookEndpoint(models.Model):
         validators=[URLValidator(schemes=["http", "https"])],
         help_text=_("Where the events are POSTed, e.g. https://erp.example.com/hooks/shop."),
     )
-    description = models.CharField(_("description"), max_length=200, blank=True)
+    description = models.CharField(
+        _("receiving system"),
+        max_length=200,
+        blank=True,
+        help_text=_("What receives the events, e.g. the ERP or a marketplace connector."),
+    )
     # The HMAC key of the X-Webhook-Signature header; made here, never typed in.
     secret = models.CharField(_("signing secret"), max_length=100)
     # After a rotation the old secret still signs too (a second v1 value) until this time, so
@@ -90,7 +95,7 @@ class DeliveryState(models.TextChoices):
     PENDING = "pending", _("Pending")
     # Claimed by a worker for one try; a claim older than the lease belongs to a dead worker.
     SENDING = "sending", _("Sending")
-    DELIVERED = "delivered", _("Delivered")
+    DELIVERED = "delivered", _("Accepted by the endpoint")
     # The last try failed; tried again at next_attempt_at.
     FAILED = "failed", _("Failed, will retry")
     GIVEN_UP = "given_up", _("Given up")
