@@ -48,3 +48,18 @@ class ApiStoreForm(forms.Form):
         help_text=_("Short name used in the API's answers, e.g. erp."),
     )
     name = forms.CharField(label=_("Name"), max_length=100)
+
+
+class KeyFilterForm(forms.Form):
+    store = forms.ModelChoiceField(
+        label=_("Sales channel"), queryset=Store.objects.none(), required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), ("active", _("Active")), ("revoked", _("Revoked"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = selectors.stores_with_keys()

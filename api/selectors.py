@@ -24,11 +24,21 @@ ISSUABLE_KINDS = (StoreKind.API, StoreKind.MARKETPLACE)
 
 
 # --- keys -------------------------------------------------------------------------------------
-def key_list() -> QuerySet[ApiKey]:
-    """Every key, newest first, with its store and the staff who issued and revoked it."""
-    return ApiKey.objects.select_related("store", "created_by", "revoked_by").order_by(
-        "-created_at", "-id"
-    )
+def key_list(*, store_id: int | None = None, status: str = "") -> QuerySet[ApiKey]:
+    """The keys, newest first, with their store and the staff who issued and revoked them; of
+    one store, and only the active or the revoked ones if asked."""
+    keys_ = ApiKey.objects.select_related("store", "created_by", "revoked_by")
+    if store_id is not None:
+        keys_ = keys_.filter(store_id=store_id)
+    if status == "active":
+        keys_ = keys_.filter(revoked_at__isnull=True)
+    elif status == "revoked":
+        keys_ = keys_.filter(revoked_at__isnull=False)
+    return keys_.order_by("-created_at", "-id")
+
+
+def stores_with_keys() -> QuerySet[Store]:
+    return Store.objects.filter(api_keys__isnull=False).distinct().order_by("name", "id")
 
 
 def key_for_token(token: str) -> ApiKey | None:

@@ -14,7 +14,7 @@ from accounts.access import permission_required
 from core.errors import DomainError
 
 from . import selectors, services
-from .forms import ApiStoreForm, IssueKeyForm, RevokeKeyForm
+from .forms import ApiStoreForm, IssueKeyForm, KeyFilterForm, RevokeKeyForm
 from .models import ApiKey
 
 PAGE_SIZE = 50
@@ -23,11 +23,25 @@ PAGE_SIZE = 50
 @permission_required("api.view_apikey")
 @require_GET
 def key_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.key_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    form = KeyFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    keys = selectors.key_list(
+        store_id=filters["store"].pk if filters.get("store") else None,
+        status=filters.get("status", ""),
+    )
+    page = Paginator(keys, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "api/staff/key_list.html",
-        {"page": page, "has_api_store": selectors.api_stores_exist()},
+        {
+            "page": page,
+            "form": form,
+            "params": query.urlencode(),
+            "filtered": any(filters.values()),
+            "has_api_store": selectors.api_stores_exist(),
+        },
     )
 
 

@@ -140,3 +140,26 @@ def test_the_list_costs_the_same_queries_for_2_or_40_keys(
         assert admin_client.get(reverse("api_keys:list")).status_code == 200
 
     assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_the_list_filters_by_channel_and_status(admin_client, admin, issue, store):
+    from api import services
+
+    other = Store.objects.create(code="jd", name="JD", kind=StoreKind.MARKETPLACE)
+    issue(store, name="erp-live")
+    issue(store, name="erp-old")
+    issue(other, name="jd-live")
+    services.revoke_api_key(
+        actor=admin, key_id=ApiKey.objects.get(name="erp-old").pk, reason="Replaced"
+    )
+    url = reverse("api_keys:list")
+
+    def names(**params):
+        page = admin_client.get(url, params).context["page"]
+        return sorted(key.name for key in page.object_list)
+
+    assert names() == ["erp-live", "erp-old", "jd-live"]
+    assert names(store=store.pk) == ["erp-live", "erp-old"]
+    assert names(status="revoked") == ["erp-old"]
+    assert names(store=other.pk, status="active") == ["jd-live"]
+    assert names(store=other.pk, status="revoked") == []
