@@ -186,14 +186,23 @@ def field_message(error: dict) -> str:
     return str(error.get("msg", _("This value is not valid.")))
 
 
-def validation_problem(request: HttpRequest, errors: list[dict]) -> HttpResponse:
+def invalid_fields(request: HttpRequest, errors: list[dict]) -> HttpResponse:
+    """422: the fields named in `errors` ({field, message}) are missing or wrong."""
     return problem_response(
         request,
         status=422,
         kind="validation",
         title=_("The request is not valid"),
         detail=_("Some fields are missing or wrong; nothing was changed."),
-        errors=[
+        errors=errors,
+    )
+
+
+def validation_problem(request: HttpRequest, errors: list[dict]) -> HttpResponse:
+    """422 for ninja's (pydantic's) validation errors, one message per field."""
+    return invalid_fields(
+        request,
+        [
             {"field": field_path(error.get("loc", ())), "message": field_message(error)}
             for error in errors
         ],

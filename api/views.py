@@ -119,7 +119,7 @@ def create_order(
         alias="Idempotency-Key",
         max_length=255,
         description="Any unique string (a UUID): a retry with the same key and body gets the "
-        "first answer back. Kept for 24 hours.",
+        "first answer back. Kept for a day.",
     ),
 ):
     """Create an order in your sales channel (scope orders:write). It is priced at your prices,
@@ -148,12 +148,8 @@ def create_order(
 
     key = (idempotency_key or "").strip()
     if key and not (key.isprintable() and key.isascii()):
-        return problems.problem_response(
+        return problems.invalid_fields(
             request,
-            status=422,
-            kind="validation",
-            title=_("The request is not valid"),
-            detail=_("Some fields are missing or wrong; nothing was changed."),
             errors=[
                 {
                     "field": "Idempotency-Key",
@@ -218,12 +214,8 @@ def list_orders(
                 {"field": "cursor", "message": _("This cursor is not one this API gave.")}
             )
     if errors:
-        return problems.problem_response(
+        return problems.invalid_fields(
             request,
-            status=422,
-            kind="validation",
-            title=_("The request is not valid"),
-            detail=_("Some fields are missing or wrong; nothing was changed."),
             errors=errors,
         )
     page = selectors.changed_orders(
@@ -316,12 +308,8 @@ def read_stock(
         or len(codes) > STOCK_MAX_SKUS
         or any(len(code) > 40 or not _is_text(code) for code in codes)
     ):
-        return problems.problem_response(
+        return problems.invalid_fields(
             request,
-            status=422,
-            kind="validation",
-            title=_("The request is not valid"),
-            detail=_("Some fields are missing or wrong; nothing was changed."),
             errors=[
                 {
                     "field": "sku",
