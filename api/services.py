@@ -69,8 +69,9 @@ class IssuedKey:
 
 def issue_api_key(*, actor, store_id: int, name: str, scopes: Sequence[str]) -> IssuedKey:
     """Issue a key for a store (kind api or marketplace, active) with `scopes`; the token is
-    returned once and only its hash is stored. Recorded in the staff audit trail."""
-    if not actor.has_perm("api.issue_apikey"):
+    returned once and only its hash is stored. Recorded in the staff audit trail. `actor`
+    needs `api.issue_apikey`; None is an operator at the command line (`issue_api_key`)."""
+    if actor is not None and not actor.has_perm("api.issue_apikey"):
         raise DomainError(_("You are not allowed to issue API keys."))
     name = (name or "").strip()
     wanted = sorted(set(scopes))
@@ -137,8 +138,11 @@ def revoke_api_key(*, actor, key_id: int, reason: str) -> ApiKey:
 
 def create_api_store(*, actor, code: str, name: str) -> Store:
     """Create the sales channel of a system connected through the API (kind "api"), so that keys
-    can be issued for it. Marketplace stores are created on the channels screen."""
-    if not (actor.has_perm("stores.add_store") and actor.has_perm("api.issue_apikey")):
+    can be issued for it. Marketplace stores are created on the channels screen. `actor` needs
+    `stores.add_store` and `api.issue_apikey`; None is an operator at the command line."""
+    if actor is not None and not (
+        actor.has_perm("stores.add_store") and actor.has_perm("api.issue_apikey")
+    ):
         raise DomainError(_("You are not allowed to create sales channels."))
     code, name = (code or "").strip().lower(), (name or "").strip()
     if not code or not name:

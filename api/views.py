@@ -214,10 +214,7 @@ def list_orders(
                 {"field": "cursor", "message": _("This cursor is not one this API gave.")}
             )
     if errors:
-        return problems.invalid_fields(
-            request,
-            errors=errors,
-        )
+        return problems.invalid_fields(request, errors)
     page = selectors.changed_orders(
         store_id=request.auth.store_id, since=since, after=after, limit=limit
     )
