@@ -99,7 +99,7 @@ def _refused(request: HttpRequest, exc: services.ApiRefused):
         kind=exc.kind,
         title=exc.title or _("The request cannot be done"),
         detail=exc.message,
-        errors=exc.errors,
+        errors=exc.errors or None,
     )
 
 
