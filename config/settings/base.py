@@ -293,6 +293,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30, day_of_month="1"),
         "args": ("month",),
     },
+    # Outgoing webhooks (API-2): due retries, lost hand-overs, dead workers' claims.
+    "sweep-webhook-deliveries": {
+        "task": "webhooks.tasks.sweep_deliveries",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     # Marketplace imports whose hand-over to the worker was lost, or whose worker died (ORD-12).
     "tidy-store-imports": {
         "task": "stores.tasks.tidy_store_imports",
