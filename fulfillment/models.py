@@ -158,6 +158,15 @@ class Fulfillment(FSMModelMixin, models.Model):
     def stop(self) -> None:
         """The order was cancelled: the floor stops (interception) and the goods go back."""
 
+    @transition(
+        field=state,
+        source=[FulfillmentState.READY, FulfillmentState.SHORT],
+        target=FulfillmentState.CANCELLED,
+    )
+    def close_empty(self) -> None:
+        """Nothing of the order is left to pick here: after a short pick its units were
+        reserved in another warehouse or wait for stock, or an agent dropped them (INV-5)."""
+
 
 class WaveState(models.TextChoices):
     OPEN = "open", _("Not started")

@@ -146,8 +146,9 @@ def bring_to_floor(*, order_id: int) -> list[Fulfillment]:
     is paid or accepted for cash on delivery, and again when stock for a waiting line arrives
     or an agent substitutes one (INV-5): new units join the warehouse's fulfillment still in
     the queue, which takes the new figures, or, once that one is on a pick list or further,
-    make another part (an order shipped as its stock arrives). Idempotent; returns the
-    order's fulfillments."""
+    make another part (an order shipped as its stock arrives). A part set aside by a short
+    pick counts as in the queue; one left with nothing to pick (its units reserved elsewhere
+    or waiting for stock) is closed. Idempotent; returns the order's fulfillments."""
     with transaction.atomic():
         Order.objects.select_for_update().filter(pk=order_id).values_list("pk").get()
         fulfillments = list(
@@ -162,12 +163,13 @@ def bring_to_floor(*, order_id: int) -> list[Fulfillment]:
             .values_list("pk", "stock__bin__warehouse_id")
         ):
             arriving.setdefault(warehouse_id, []).append(pk)
-        if not arriving:
-            return fulfillments
+        # Parts not on a pick list: new units join them. A part set aside by a short pick
+        # counts, as it goes back to the queue once customer service releases it.
         queued = {
             f.warehouse_id: f
             for f in fulfillments
-            if f.state == FulfillmentState.READY and f.wave_id is None
+            if (f.state == FulfillmentState.READY and f.wave_id is None)
+            or f.state == FulfillmentState.SHORT
         }
         carrier_id = (
             Carrier.objects.filter(is_default=True, is_active=True)
@@ -176,7 +178,6 @@ def bring_to_floor(*, order_id: int) -> list[Fulfillment]:
         )
         hold = settings.WAREHOUSE_HOLD_NEW_ORDERS
         now = timezone.now()
-        touched = []
         for warehouse_id, allocation_ids in sorted(arriving.items()):
             fulfillment = queued.get(warehouse_id)
             if fulfillment is None:
@@ -189,8 +190,9 @@ def bring_to_floor(*, order_id: int) -> list[Fulfillment]:
                     hold_reason=_("Waiting for release") if hold else "",
                 )
                 fulfillments.append(fulfillment)
+                queued[warehouse_id] = fulfillment
             Allocation.objects.filter(pk__in=allocation_ids).update(part=fulfillment.part)
-            touched.append(fulfillment)
+        touched = list(queued.values())
         figures = {
             row["part"]: row
             for row in Allocation.objects.filter(
@@ -205,7 +207,13 @@ def bring_to_floor(*, order_id: int) -> list[Fulfillment]:
             .order_by("part")
         }
         for fulfillment in touched:
-            row = figures[fulfillment.part]
+            row = figures.get(fulfillment.part)
+            if row is None:  # nothing of the order is left to pick here (INV-5)
+                fulfillment.stopped_from = fulfillment.state
+                fulfillment.close_empty()
+                fulfillment.cancelled_at = now
+                fulfillment.save()
+                continue
             fulfillment.units = row["units"]
             fulfillment.expected_weight_grams = row["weight"] or 0
             fulfillment.is_fragile = row["fragile"] > 0
@@ -565,7 +573,9 @@ def report_short_pick(
 ) -> list[ShortPick]:
     """The picker found `quantity` fewer units of a SKU in a bin than the list asks for. The
     newest orders needing them are set aside (short) and go to customer service as exception
-    orders, which decide (INV-5: wait, split, drop or substitute); the bin is due for a count.
+    orders. Their missing units leave the bin's reservations at once, so that the bin can be
+    counted, and are reserved again in other bins or wait for stock; customer service decides
+    (INV-5: wait, ship what is there, drop or substitute) and releases the order.
     The other orders of the list go on."""
     if reason not in ShortReason.values:
         raise FloorRefused(_("Choose why the units are missing."))
@@ -617,7 +627,13 @@ def report_short_pick(
                 reported_at=now,
             )
         touched = {f.pk: f.order_id for f, _a in open_here if f.pk in shorts}
-        list(Order.objects.select_for_update().filter(pk__in=touched.values()).order_by("pk"))
+        orders = {
+            order.pk: order
+            for order in Order.objects.select_for_update()
+            .filter(pk__in=touched.values())
+            .only("pk", "province", "paid_at")
+            .order_by("pk")
+        }
         for fulfillment_id, short in sorted(shorts.items()):
             locked = Fulfillment.objects.select_for_update().get(pk=fulfillment_id)
             locked.report_short()
@@ -642,6 +658,19 @@ def report_short_pick(
                 reason=message,
                 details={"sku": sku_code, "bin": bin_code, "units": short.quantity},
             )
+            # The missing units leave the bin's reservations (so that it can be counted) and
+            # are reserved again elsewhere, or wait for stock (INV-5).
+            order = orders[locked.order_id]
+            inventory_services.reallocate_missing(
+                group=stock_group(order.pk),
+                sku_id=sku_id,
+                bin_id=bin_id,
+                quantity=short.quantity,
+                actor=actor,
+                reason=message,
+                province=order.province,
+                backorder_since=order.paid_at,
+            )
             order_services.flag_for_review(order_id=locked.order_id, reason=message, actor=actor)
         record_staff_action(
             actor=actor,
@@ -656,8 +685,13 @@ def report_short_pick(
 
 def resume_after_review(*, order_id: int) -> int:
     """Customer service released an order set aside by a short pick: its fulfillments go back
-    to the queue for a new pick list (what was picked stays in the packing area)."""
+    to the queue for a new pick list (what was picked stays in the packing area), with the
+    units reserved again in other bins; a part with nothing left to pick closes."""
+    if not Fulfillment.objects.filter(order_id=order_id, state=FulfillmentState.SHORT).exists():
+        return 0
     with transaction.atomic():
+        # First the units reserved again join their parts, and empty parts close.
+        bring_to_floor(order_id=order_id)
         resumed = 0
         for fulfillment in Fulfillment.objects.select_for_update().filter(
             order_id=order_id, state=FulfillmentState.SHORT

@@ -419,6 +419,105 @@ def reserve(
     return reservation
 
 
+@dataclass(frozen=True)
+class Reallocated:
+    """What `reallocate_missing` did with the missing units."""
+
+    released: int
+    reserved_again: int
+    waiting: int
+
+
+def reallocate_missing(
+    *,
+    group: str,
+    sku_id: int,
+    bin_id: int,
+    quantity: int,
+    actor,
+    reason: str,
+    province: str = "",
+    backorder_since=None,
+) -> Reallocated:
+    """`quantity` units of a SKU reserved for `group` in a bin are not there (a short pick):
+    their reservation leaves that bin and they are reserved again in other bins — the same
+    warehouse first, then the delivery province's order — and what cannot be waits for stock
+    as a backorder (INV-5), with the demand's place in the queue (`backorder_since`).
+
+    The bin's books keep the units until it is counted: with nothing reserved on them any
+    more, the count (`post_stock_take`) can be posted. The newest reservations give way first.
+    Locks the allocations, then every row of the SKU, as `release` does."""
+    _positive(quantity)
+    reason = _reason_required(reason)
+    with transaction.atomic():
+        allocations = [
+            a
+            for a in Allocation.objects.select_for_update()
+            .filter(
+                group=group,
+                stock__sku_id=sku_id,
+                stock__bin_id=bin_id,
+                state__in=[AllocationState.RESERVED, AllocationState.PICKED],
+            )
+            .select_related("stock__bin")
+            .order_by("-pk")
+            if a.picked < a.quantity
+        ]
+        unpicked = sum(a.quantity - a.picked for a in allocations)
+        if quantity > unpicked:
+            raise StockError(_("Only %(left)d units are still to pick there.") % {"left": unpicked})
+        rows = _lock_skus({sku_id})
+        (short_row,) = [row for row in rows if row.bin_id == bin_id]
+        warehouse_id = short_row.bin.warehouse_id
+        pool = _Pool([row for row in rows if _sellable(row) and row.bin_id != bin_id])
+        left = quantity
+        again = waiting = 0
+        for allocation in allocations:
+            if left == 0:
+                break
+            units = min(left, allocation.quantity - allocation.picked)
+            left -= units
+            _record(
+                short_row,
+                kind=MovementKind.RELEASE,
+                reserved=-units,
+                actor=actor,
+                reason=reason,
+                reference=("demand_line", allocation.line),
+            )
+            if allocation.picked == 0 and units == allocation.quantity:
+                allocation.state = AllocationState.RELEASED
+            else:
+                allocation.quantity -= units
+                if allocation.picked == allocation.quantity:
+                    allocation.state = AllocationState.PICKED
+            allocation.save(update_fields=["quantity", "state"])
+            order = pool.warehouse_order(province, {sku_id: units})
+            order = [warehouse_id, *(w for w in order if w != warehouse_id)]
+            reserved = pool.take(
+                order=order,
+                group=group,
+                line=allocation.line,
+                sku_id=sku_id,
+                quantity=units,
+                actor=actor,
+                reservation=Reservation(group=group),
+            )
+            again += reserved
+            if reserved < units:
+                waiting += units - reserved
+                Backorder.objects.create(
+                    group=group,
+                    line=allocation.line,
+                    sku_id=sku_id,
+                    quantity=units - reserved,
+                    province=province,
+                    priority_at=backorder_since or timezone.now(),
+                )
+        _check_alerts({sku_id})
+        return Reallocated(released=quantity, reserved_again=again, waiting=waiting)
+
+
 def cancel_backorders(*, group: str, line: str) -> int:
     """The units of a demand line still waiting for stock are no longer wanted (an agent
     dropped or substituted them, INV-5): its open backorders close, so that arriving stock

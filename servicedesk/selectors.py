@@ -8,7 +8,9 @@ from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from aftersales.models import REFUND_KINDS, AfterSalesRequest, RequestKind, RequestState
+from inventory import selectors as inventory_selectors
 from orders.models import Order, OrderEvent, OrderEventKind, OrderState
+from orders.services import stock_group
 from tickets.selectors import open_ticket_summary
 
 from .models import AuditFinding, AuditRule, AuditRuleChange, Claim
@@ -69,6 +71,12 @@ def exception_queue(
 
 def claim_for(order_id: int) -> Claim | None:
     return Claim.objects.select_related("agent").filter(order_id=order_id).first()
+
+
+def waiting_units(order_id: int) -> int:
+    """Units of the order still waiting for stock (INV-5), in one query."""
+    stock = inventory_selectors.demand_stock(group=stock_group(order_id))
+    return sum(figures.waiting for figures in stock.values())
 
 
 def open_findings_for(order_id: int) -> list[AuditFinding]:

@@ -125,6 +125,8 @@ def _detail_context(order: Order, release_form: AgentAddressForm) -> dict:
         "order": order,
         "in_queue": order.needs_review and order.state != OrderState.CANCELLED,
         "lines": list(order.lines.all()),
+        # INV-5: after a short pick the missing units may wait for stock.
+        "waiting_units": selectors.waiting_units(order.pk),
         "claim": selectors.claim_for(order.pk),
         "findings": selectors.open_findings_for(order.pk),
         "release_form": release_form,

@@ -20,7 +20,15 @@ from fulfillment.models import (
     SizeFilter,
     WaveState,
 )
-from inventory.models import Allocation, AllocationState, MovementKind, Stock, StockMovement
+from inventory import services as inventory_services
+from inventory.models import (
+    Allocation,
+    AllocationState,
+    Backorder,
+    MovementKind,
+    Stock,
+    StockMovement,
+)
 from notifications.models import Notification, NotificationKind
 from orders import services as order_services
 from orders.models import (
@@ -31,7 +39,7 @@ from orders.models import (
     Shipment,
     ShippingService,
 )
-from tests.factories import UserFactory, make_address, make_order
+from tests.factories import UserFactory, make_address, make_order, stock_sku
 
 from .kit import (
     fulfillment_of,
@@ -296,7 +304,9 @@ def test_a_split_order_is_picked_only_when_every_warehouse_has_picked(floor, sta
     assert order.state == OrderState.PICKED
 
 
-def test_a_short_pick_sets_the_newest_order_aside_for_customer_service(floor, staff):
+def test_a_short_pick_sets_the_newest_order_aside_for_customer_service(
+    floor, staff, django_capture_on_commit_callbacks
+):
     sku = stocked(floor, 3)
     older = paid_order([sku], [2])
     newer = paid_order([sku], [1])
@@ -317,17 +327,67 @@ def test_a_short_pick_sets_the_newest_order_aside_for_customer_service(floor, st
     assert fulfillment_of(newer).state == FulfillmentState.SHORT
     newer.refresh_from_db()
     assert newer.needs_review and bin.code in newer.review_reason
+    # INV-5: the missing unit leaves the bin's reservations; with no other bin holding one,
+    # it waits for stock.
+    assert Backorder.objects.get(group=f"order:{newer.pk}").waiting == 1
     assert fulfillment_of(older).state == FulfillmentState.READY  # the older goes on
     services.record_pick_scan(wave_id=wave.pk, code=sku.barcode, actor=staff)
     assert services.record_pick_scan(wave_id=wave.pk, code=sku.barcode, actor=staff).wave_done
+    # Nothing is reserved on the missing unit any more: the bin can be counted.
+    inventory_services.post_stock_take(
+        bin_id=bin.pk, counts={sku.pk: 0}, actor=staff, reason="Counted after a short pick"
+    )
 
     order_services.release_held_order(
-        order_id=newer.pk, actor=UserFactory(role=Role.SERVICE), reason="Found it on B-02"
+        order_id=newer.pk, actor=UserFactory(role=Role.SERVICE), reason="Wait for stock"
     )
-    resumed = fulfillment_of(newer)
-    assert (resumed.state, resumed.wave) == (FulfillmentState.READY, None)
+    closed = fulfillment_of(newer)
+    assert (closed.state, closed.stopped_from) == (
+        FulfillmentState.CANCELLED,
+        FulfillmentState.SHORT,
+    )
     assert ShortPick.objects.get().resolved_at is not None
-    assert list(selectors.queue(warehouse_id=floor.warehouse.pk)) == [resumed]
+    assert list(selectors.queue(warehouse_id=floor.warehouse.pk)) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        inventory_services.receive(sku_id=sku.pk, bin_id=floor.bins[1].pk, quantity=1)
+
+    part = Fulfillment.objects.get(order=newer, state=FulfillmentState.READY)
+    assert part.units == 1
+    assert list(selectors.queue(warehouse_id=floor.warehouse.pk)) == [part]
+    call_command("check_stock_ledger")
+
+
+def test_a_short_picked_unit_found_in_another_bin_is_picked_from_there(floor, staff):
+    first, elsewhere = floor.bins[2], floor.bins[0]  # walked first, walked last
+    sku = stock_sku(1, bin=first)
+    inventory_services.receive(sku_id=sku.pk, bin_id=elsewhere.pk, quantity=1)
+    order = paid_order([sku], [1])
+    wave = pick_list_for(floor, [order], staff)
+    services.start_picking(code=wave.number, actor=staff)
+    assert [line.bin_id for line in selectors.pick_list(wave).lines] == [first.pk]
+
+    services.report_short_pick(
+        wave_id=wave.pk,
+        sku_id=sku.pk,
+        bin_id=first.pk,
+        quantity=1,
+        reason=ShortReason.NOT_IN_BIN,
+        actor=staff,
+    )
+    assert not Backorder.objects.exists()  # reserved again in the other bin
+    order_services.release_held_order(
+        order_id=order.pk, actor=UserFactory(role=Role.SERVICE), reason="Pick it elsewhere"
+    )
+
+    resumed = fulfillment_of(order)
+    assert (resumed.state, resumed.units) == (FulfillmentState.READY, 1)
+    new_wave = pick_list_for(floor, [order], staff)
+    assert [line.bin_id for line in selectors.pick_list(new_wave).lines] == [elsewhere.pk]
+    pick_everything(new_wave, staff)
+    order.refresh_from_db()
+    assert order.state == OrderState.PICKED
+    call_command("check_stock_ledger")
 
 
 def test_a_short_pick_cannot_claim_more_than_is_left(floor, staff):

@@ -324,3 +324,40 @@ def test_the_customer_sees_what_happened_to_their_waiting_items(client, agent):
     assert f"replaced by {substitute.code}, at the same price" in page
     assert "sent instead of a missing item" in page
     assert "internal note" not in page
+
+
+def test_a_short_pick_turns_the_missing_units_into_waiting_ones_for_the_agent(agent_client):
+    from fulfillment import services as floor
+    from fulfillment.models import ShortReason
+    from fulfillment.selectors import pick_list
+
+    sku = stock_sku(2)
+    # One unit waits from the start; the 20.00 line in stock ships first.
+    order = waiting_order(have=0, want=1, ship_partial=True)
+    other = Order.objects.get(pk=order.pk).lines.order_by("pk").last()
+    staff = UserFactory(role=Role.WAREHOUSE)
+    fulfillment = Fulfillment.objects.get(order=order)
+    (wave,) = floor.create_waves(
+        warehouse_id=fulfillment.warehouse_id, actor=staff, fulfillment_ids=[fulfillment.pk]
+    )
+    floor.start_picking(code=wave.number, actor=staff)
+    (line,) = pick_list(wave).lines
+    floor.report_short_pick(
+        wave_id=wave.pk,
+        sku_id=other.sku_id,
+        bin_id=line.bin_id,
+        quantity=1,
+        reason=ShortReason.NOT_IN_BIN,
+        actor=staff,
+    )
+
+    page = agent_client.get(f"/staff/desk/exceptions/{order.number}/").content.decode()
+
+    assert "2 units of this order wait for stock" in page
+    response = agent_client.post(
+        f"/staff/desk/orders/{order.number}/waiting/{other.pk}/substitute/",
+        {"sku_code": sku.code, "reason": "Same mug, other colour"},
+        follow=True,
+    )
+    assert "will be sent instead" in response.content.decode()
+    assert Allocation.objects.filter(line__startswith="order_line:", stock__sku=sku).exists()
