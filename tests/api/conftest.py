@@ -2,7 +2,6 @@
 service (as the staff screen does), and a client that sends a key."""
 
 import json
-from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -88,7 +87,3 @@ def order_payload(sku, *, external_id="ERP-1", quantity=1, price="99.00", **over
     }
     payload.update(overrides)
     return payload
-
-
-def money(value) -> Decimal:
-    return Decimal(value)
