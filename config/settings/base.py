@@ -373,6 +373,10 @@ PACKING_WEIGHT_TOLERANCE_PERCENT = env_int("PACKING_WEIGHT_TOLERANCE_PERCENT", 1
 # Rows locked and handled per transaction, and at most per run (the next run goes on).
 SCHEDULE_BATCH_SIZE = env_int("SCHEDULE_BATCH_SIZE", 100)
 SCHEDULE_MAX_PER_RUN = env_int("SCHEDULE_MAX_PER_RUN", 5000)
+# Outgoing webhooks (API-2; webhooks.conf says what each means).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 
 LOGGING = {
     "version": 1,
