@@ -398,6 +398,8 @@ def flag_for_review(*, order_id: int, reason: str, actor=None, details: dict | N
             review_reason=(f"{order.review_reason}; {reason}" if order.review_reason else reason)[
                 :500
             ],
+            # The API's changed-since feed lists the order again (API-1).
+            updated_at=timezone.now(),
         )
         OrderEvent.objects.create(
             order_id=order_id,

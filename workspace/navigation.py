@@ -43,6 +43,7 @@ NAV_ITEMS = [
     NavItem(_("Audit rules"), "servicedesk:audit_rules", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("Stored reports"), "reports:snapshots", frozenset({Role.MANAGER, Role.ADMIN})),
     NavItem(_("Audit trail"), "audit:trail", frozenset({Role.MANAGER, Role.ADMIN})),
+    NavItem(_("API keys"), "api_keys:list", frozenset({Role.ADMIN})),
     NavItem(_("Webhooks"), "webhooks:list", frozenset({Role.ADMIN})),
     NavItem(_("System"), "workspace:system", frozenset({Role.ADMIN})),
 ]

@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30, day_of_month="1"),
         "args": ("month",),
     },
+    # Answers kept for Idempotency-Key retries, past API_IDEMPOTENCY_HOURS (API-1).
+    "purge-api-idempotency-records": {
+        "task": "api.tasks.purge_idempotency_records",
+        "schedule": timedelta(hours=1),
+    },
     # Outgoing webhooks (API-2): due retries, lost hand-overs, dead workers' claims.
     "sweep-webhook-deliveries": {
         "task": "webhooks.tasks.sweep_deliveries",
@@ -373,6 +378,10 @@ PACKING_WEIGHT_TOLERANCE_PERCENT = env_int("PACKING_WEIGHT_TOLERANCE_PERCENT", 1
 # Rows locked and handled per transaction, and at most per run (the next run goes on).
 SCHEDULE_BATCH_SIZE = env_int("SCHEDULE_BATCH_SIZE", 100)
 SCHEDULE_MAX_PER_RUN = env_int("SCHEDULE_MAX_PER_RUN", 5000)
+# JSON API (API-1): requests per API key per window ("120/minute", "1000/hour", "10/5second";
+# beyond: 429), and hours the first answer to an Idempotency-Key is kept for retries.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/minute")
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24)
 # Outgoing webhooks (API-2; webhooks.conf says what each means).
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
