@@ -105,6 +105,8 @@ def record_shipment(
                 % {"number": order.number, "state": order.get_state_display()}
             )
         now = timezone.now()
+        # A new parcel is a change of the order for the API's changed-since feed (API-1).
+        Order.objects.filter(pk=order_id).update(updated_at=now)
         try:
             with transaction.atomic():
                 return Shipment.objects.create(
@@ -174,9 +176,10 @@ def add_tracking_events(*, events: Sequence[NewTrackingEvent]) -> list[tuple[Tra
       missing shipment raises `ShipmentRefused` and stores nothing.
     - Idempotent: an event is its shipment, time, status and description; one already stored,
       or given twice in `events`, is returned with `created=False` and not stored again.
-    - Locks the orders of the shipments with a "delivered" event, then the shipments, each in
-      id order (the order before its parcels, as `record_shipment` does), so that concurrent
-      reports for one parcel or one order apply one after the other and never deadlock.
+    - Locks the orders of the shipments, then the shipments, each in id order (the order
+      before its parcels, as `record_shipment` does), so that concurrent reports for one
+      parcel or one order apply one after the other and never deadlock. An order with a new
+      event counts as changed (`updated_at`) for the API's changed-since feed (API-1).
     - A new "delivered" event stamps the shipment's `delivered_at` with the earliest delivery
       reported. Once every parcel of a shipped cash-on-delivery order whose cash is not
       recorded is delivered, the outstanding amount is recorded as collected by the carrier
@@ -185,27 +188,23 @@ def add_tracking_events(*, events: Sequence[NewTrackingEvent]) -> list[tuple[Tra
     """
     wanted = [_checked(event) for event in events]
     shipment_ids = sorted({event.shipment_id for event in wanted})
-    delivered_ids = sorted(
-        {event.shipment_id for event in wanted if event.status == TrackingStatus.DELIVERED}
-    )
     with transaction.atomic():
-        if delivered_ids:
-            order_ids = sorted(
-                {
-                    order_id
-                    for chunk in _chunks(delivered_ids)
-                    for order_id in Shipment.objects.filter(pk__in=chunk).values_list(
-                        "order_id", flat=True
-                    )
-                }
-            )
-            for chunk in _chunks(order_ids):
-                list(
-                    Order.objects.select_for_update()
-                    .filter(pk__in=chunk)
-                    .order_by("pk")
-                    .values_list("pk", flat=True)
+        order_ids = sorted(
+            {
+                order_id
+                for chunk in _chunks(shipment_ids)
+                for order_id in Shipment.objects.filter(pk__in=chunk).values_list(
+                    "order_id", flat=True
                 )
+            }
+        )
+        for chunk in _chunks(order_ids):
+            list(
+                Order.objects.select_for_update()
+                .filter(pk__in=chunk)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
         shipments: dict[int, Shipment] = {}
         known: dict[tuple, TrackingEvent] = {}
         for chunk in _chunks(shipment_ids):
@@ -239,6 +238,9 @@ def add_tracking_events(*, events: Sequence[NewTrackingEvent]) -> list[tuple[Tra
             new.append(event)
             results.append((event, True))
         TrackingEvent.objects.bulk_create(new, batch_size=BATCH_SIZE)
+        moved = sorted({shipments[event.shipment_id].order_id for event in new})
+        for chunk in _chunks(moved):
+            Order.objects.filter(pk__in=chunk).update(updated_at=timezone.now())
 
         delivered = [event for event in new if event.status == TrackingStatus.DELIVERED]
         stamped: dict[int, Shipment] = {}

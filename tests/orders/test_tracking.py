@@ -137,6 +137,26 @@ def test_a_tracking_event_pushed_twice_is_stored_once():
     assert TrackingEvent.objects.filter(shipment=shipment).count() == 1
 
 
+def test_a_new_tracking_event_counts_as_a_change_of_the_order_and_a_repeat_does_not():
+    """The API's changed-since feed (API-1) lists an order whose parcel moved."""
+    from orders.models import Order
+
+    shipment = _ship(make_order(state=OrderState.SHIPPED))
+    before = Order.objects.get(pk=shipment.order_id).updated_at
+    event = {
+        "shipment_id": shipment.pk,
+        "occurred_at": timezone.now() - timedelta(hours=1),
+        "status": TrackingStatus.IN_TRANSIT,
+    }
+
+    add_tracking_event(**event)
+    moved = Order.objects.get(pk=shipment.order_id).updated_at
+    add_tracking_event(**event)
+
+    assert moved > before
+    assert Order.objects.get(pk=shipment.order_id).updated_at == moved
+
+
 def test_delivered_event_stamps_the_shipment_delivered_at():
     shipment = _ship(make_order(state=OrderState.SHIPPED))
     at = timezone.now() - timedelta(hours=1)

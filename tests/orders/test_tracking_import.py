@@ -331,8 +331,8 @@ def test_importing_makes_the_same_queries_for_3_rows_as_for_60(
         ]
         return csv_file(*rows)
 
-    few = _queries(warehouse_client, django_assert_max_num_queries, clean_file(3, 1), 13)
-    many = _queries(warehouse_client, django_assert_max_num_queries, clean_file(60, 2), 13)
+    few = _queries(warehouse_client, django_assert_max_num_queries, clean_file(3, 1), 15)
+    many = _queries(warehouse_client, django_assert_max_num_queries, clean_file(60, 2), 15)
 
     assert few == many
     assert TrackingEvent.objects.count() == 63
