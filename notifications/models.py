@@ -23,6 +23,7 @@ class NotificationKind(models.TextChoices):
     EXCEPTION_ORDER = "exception_order", _("Exception order")
     LOW_STOCK = "low_stock", _("Low stock")
     SHIPMENT_DELAYED_STAFF = "shipment_delayed_staff", _("Delayed shipment (staff)")
+    WEBHOOK_GIVEN_UP = "webhook_given_up", _("Webhook delivery given up")
     # After-sales requests (SPEC §6, AFS-3): each step tells the customer.
     AFTERSALES_SUBMITTED = "aftersales_submitted", _("After-sales request received")
     AFTERSALES_APPROVED = "aftersales_approved", _("After-sales request approved")
@@ -42,6 +43,7 @@ STAFF_KINDS = frozenset(
         NotificationKind.EXCEPTION_ORDER,
         NotificationKind.LOW_STOCK,
         NotificationKind.SHIPMENT_DELAYED_STAFF,
+        NotificationKind.WEBHOOK_GIVEN_UP,
     }
 )
 

@@ -322,6 +322,28 @@ def alert_managers_of_stock(*, alert) -> int:
     return recorded
 
 
+def alert_admins(*, kind: str, key: str, context: dict) -> int:
+    """Tell every active administrator about something only they can fix (a webhook endpoint
+    that stopped answering, API-2), one message each, in their language, in the caller's
+    transaction. `key` names the occasion: it is sent once. Returns the messages recorded."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.roles import Role
+
+    admins = get_user_model().objects.filter(groups__name=Role.ADMIN, is_active=True)
+    return sum(
+        notify(
+            kind=kind,
+            key=f"{key}:{admin.pk}",
+            recipient=admin,
+            language=admin.language or _default_language(),
+            context=context,
+        )
+        is not None
+        for admin in admins.order_by("pk").distinct()
+    )
+
+
 def _default_language() -> str:
     from django.conf import settings
 

@@ -52,11 +52,15 @@ from functools import partial
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import record_staff_action
 from core.errors import DomainError
+from notifications.conf import site_url
+from notifications.models import NotificationKind
+from notifications.services import alert_admins as notify_admins
 
 from . import conf, signing
 from .models import (
@@ -529,6 +533,8 @@ def record_outcome(delivery: WebhookDelivery, response: Response, *, started_at)
             claimed_at=None,
             **changes,
         )
+        if mine and changes["state"] == DeliveryState.GIVEN_UP:
+            _alert_given_up(delivery, changes["last_error"])
     if not mine:
         logger.warning(
             "webhook delivery %s was claimed again while being sent: it may arrive twice",
@@ -544,6 +550,22 @@ def record_outcome(delivery: WebhookDelivery, response: Response, *, started_at)
             changes["last_error"],
         )
     return changes["state"]
+
+
+def _alert_given_up(delivery: WebhookDelivery, error: str) -> None:
+    """The administrators are told once that an endpoint missed an event for good, with a
+    link to the delivery (to replay it once the endpoint is fixed)."""
+    notify_admins(
+        kind=NotificationKind.WEBHOOK_GIVEN_UP,
+        key=f"webhook_given_up:{delivery.pk}",
+        context={
+            "event_type": delivery.event_type,
+            "url": delivery.endpoint.url,
+            "attempts": delivery.attempts,
+            "error": error[:300],
+            "delivery_url": site_url() + reverse("webhooks:delivery", args=[delivery.pk]),
+        },
+    )
 
 
 def deliver(delivery_id: int, attempt: int | None = None) -> str | None:

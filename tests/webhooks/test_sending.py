@@ -169,6 +169,14 @@ def test_a_delivery_is_given_up_after_the_last_attempt(admin, receiver, settings
     make_due(delivery)
     assert tasks.sweep_deliveries.delay().get() == 0
     assert len(receiver.requests) == 3
+    # The administrators are told once, with the way to replay it.
+    from notifications.models import Notification, NotificationKind
+    from notifications.rendering import render
+
+    (alert,) = Notification.objects.filter(kind=NotificationKind.WEBHOOK_GIVEN_UP)
+    assert alert.recipient == admin
+    text = render(alert).text
+    assert "after 3 attempts" in text and f"/staff/webhooks/deliveries/{delivery.pk}/" in text
 
 
 def test_a_replay_sends_the_same_event_again_at_once(
