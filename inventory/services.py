@@ -440,13 +440,13 @@ def reallocate_missing(
     backorder_since=None,
 ) -> Reallocated:
     """`quantity` units of a SKU reserved for `group` in a bin are not there (a short pick):
-    their reservation leaves that bin and they are reserved again in other bins — the same
-    warehouse first, then the delivery province's order — and what cannot be waits for stock
-    as a backorder (INV-5), with the demand's place in the queue (`backorder_since`).
-
-    The bin's books keep the units until it is counted: with nothing reserved on them any
-    more, the count (`post_stock_take`) can be posted. The newest reservations give way first.
-    Locks the allocations, then every row of the SKU, as `release` does."""
+    their reservation leaves that bin, the bin's books drop them (an adjustment with the
+    reason, so that nobody else is sold units that are not there; a count that finds them
+    brings them back), and they are reserved again in other bins — the same warehouse first,
+    then the delivery province's order — and what cannot be waits for stock as a backorder
+    (INV-5), with the demand's place in the queue (`backorder_since`). The newest
+    reservations give way first. Locks the allocations, then every row of the SKU, as
+    `release` does."""
     _positive(quantity)
     reason = _reason_required(reason)
     with transaction.atomic():
@@ -481,6 +481,14 @@ def reallocate_missing(
                 short_row,
                 kind=MovementKind.RELEASE,
                 reserved=-units,
+                actor=actor,
+                reason=reason,
+                reference=("demand_line", allocation.line),
+            )
+            _record(
+                short_row,
+                kind=MovementKind.ADJUSTMENT,
+                on_hand=-units,
                 actor=actor,
                 reason=reason,
                 reference=("demand_line", allocation.line),

@@ -53,7 +53,8 @@ def test_missing_units_are_reserved_again_in_another_bin_of_the_same_warehouse_f
         for a in Allocation.objects.filter(state=AllocationState.RESERVED)
     }
     assert by_bin == {"HZ": 1, "ZZ": 1}  # what the same warehouse has, first
-    assert Stock.objects.get(sku=sku, bin=short_bin).reserved == 0
+    short_row = Stock.objects.get(sku=sku, bin=short_bin)
+    assert (short_row.on_hand, short_row.reserved) == (0, 0)  # 1 picked out, 2 missing
     assert not ledger_differences()
 
 
@@ -78,8 +79,14 @@ def test_what_no_bin_holds_waits_for_stock_in_the_orders_place(clerk):
     assert Allocation.objects.get().state == AllocationState.RELEASED
     backorder = Backorder.objects.get()
     assert (backorder.line, backorder.waiting, backorder.priority_at) == ("order_line:1", 2, paid)
-    # The bin may now be counted at what is really there.
-    services.post_stock_take(bin_id=bin_.pk, counts={sku.pk: 0}, actor=clerk, reason="count")
+    # The books no longer hold the missing units: nobody else can be sold them.
+    row = Stock.objects.get(sku=sku, bin=bin_)
+    assert (row.on_hand, row.reserved) == (0, 0)
+    with pytest.raises(services.OutOfStock):
+        _reserve(sku, 1, group="order:2")
+    # A count that finds them after all brings them back, and the waiting order gets them.
+    services.post_stock_take(bin_id=bin_.pk, counts={sku.pk: 2}, actor=clerk, reason="found")
+    assert Backorder.objects.get().filled_at is not None
     assert not ledger_differences()
 
 
