@@ -237,7 +237,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     def warehouse_started(self) -> bool:
         """Once the warehouse has started, only an agent may change or stop the order (ORD-7)."""
-        return self.state not in (OrderState.PENDING_PAYMENT, OrderState.PAID)
+        return (
+            self.state not in (OrderState.PENDING_PAYMENT, OrderState.PAID)
+            or not self.nothing_shipped()
+        )
 
     def awaits_online_payment(self) -> bool:
         """Whether paying online makes sense now: a prepaid order waiting for its money and
@@ -251,6 +254,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     def nothing_paid(self) -> bool:
         return self.paid_at is None
+
+    def nothing_shipped(self) -> bool:
+        """No parcel of it has left: an order split across warehouses or shipping what was in
+        stock first (INV-5, INV-6) stays paid after its first part ships, but may no longer be
+        cancelled as a whole."""
+        return not self.shipments.exists()
 
     def costs_nothing(self) -> bool:
         """A zero-amount order: an after-sales replacement (exchange or re-shipment)."""
@@ -337,7 +346,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=OrderState.PAID,
         target=OrderState.CANCELLED,
-        conditions=[is_cash_on_delivery, nothing_paid],
+        conditions=[is_cash_on_delivery, nothing_paid, nothing_shipped],
         permission=_is_customer_or_has("orders.cancel_order"),
     )
     def cancel_cash_on_delivery(self) -> None:
@@ -348,6 +357,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[OrderState.PAID, OrderState.PICKED],
         target=OrderState.CANCELLED,
+        conditions=[nothing_shipped],
         permission="orders.cancel_order",
     )
     def cancel_after_payment(self) -> None:

@@ -734,6 +734,15 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
             .only("state", "number", "customer_id", "payment_method", "paid_at")
             .get(pk=order_id)
         )
+        if not order.nothing_shipped():
+            raise OrderActionNotAllowed(
+                _(
+                    "Part of order %(number)s has already shipped: it can no longer be "
+                    "cancelled. Drop the items still waiting for stock, or open an after-sales "
+                    "request for what was sent."
+                )
+                % {"number": order.number}
+            )
         if order.state == OrderState.PENDING_PAYMENT:
             name = "cancel"
         elif order.state == OrderState.PAID and can_proceed(order.cancel_cash_on_delivery):

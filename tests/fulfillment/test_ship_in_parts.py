@@ -179,3 +179,62 @@ def test_the_choice_is_not_asked_or_kept_when_nothing_waits(client):
     submit(client, checkout_page(client), ship_partial="1")
 
     assert not Order.objects.get(customer=customer).ship_partial
+
+
+def test_dropping_the_rest_after_the_first_part_shipped_ships_the_order(floor, staff):
+    from servicedesk import waiting
+
+    sku = stocked(floor, 2)
+    order = waiting_order(sku, want=5, ship_partial=True)
+    assert not ship(floor, order, staff).order_shipped
+
+    waiting.drop_waiting_units(
+        order_id=order.pk,
+        line_id=order.lines.get().pk,
+        actor=UserFactory(role=Role.SERVICE),
+        reason="Discontinued",
+    )
+
+    order.refresh_from_db()
+    assert order.state == OrderState.SHIPPED
+    assert order.lines.get().quantity == 2
+    call_command("check_stock_ledger")
+
+
+def test_dropping_the_rest_while_the_first_part_is_packed_lets_it_ship(floor, staff):
+    from servicedesk import waiting
+
+    sku = stocked(floor, 2)
+    order = waiting_order(sku, want=5, ship_partial=True)
+    part = fulfillment_of(order)
+    pick_everything(pick_list_for_part(floor, part, staff), staff)
+    parcel = pack_everything(Fulfillment.objects.get(pk=part.pk), staff, floor.carrier)
+    order.refresh_from_db()
+    assert order.state == OrderState.PAID  # three units still wait
+
+    waiting.drop_waiting_units(
+        order_id=order.pk,
+        line_id=order.lines.get().pk,
+        actor=UserFactory(role=Role.SERVICE),
+        reason="Discontinued",
+    )
+
+    order.refresh_from_db()
+    assert order.state == OrderState.PICKED
+    assert services.record_hand_over(code=parcel.tracking_number, actor=staff).order_shipped
+
+
+def test_an_order_with_a_part_shipped_can_no_longer_be_cancelled(floor, staff, client):
+    sku = stocked(floor, 2)
+    order = waiting_order(sku, want=5, ship_partial=True)
+    ship(floor, order, staff)
+
+    for actor in (order.customer, UserFactory(role=Role.SERVICE)):
+        with pytest.raises(order_services.OrderActionNotAllowed, match="already shipped"):
+            order_services.cancel_order(order_id=order.pk, actor=actor, reason="Changed my mind")
+
+    order.refresh_from_db()
+    assert order.state == OrderState.PAID
+    client.force_login(order.customer)
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
+    assert "Cancel order" not in page
