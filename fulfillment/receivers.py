@@ -37,11 +37,12 @@ def stock_arrived(sender, group: str, **kwargs) -> None:
 
 
 @receiver(signals.order_stock_changed, dispatch_uid="fulfillment.order_stock_changed")
-def stock_substituted(sender, order_id: int, **kwargs) -> None:
-    """INV-5: an agent sent another SKU for a waiting line; its units join the floor. Sent in
-    the agent's transaction."""
+def waiting_units_resolved(sender, order_id: int, **kwargs) -> None:
+    """INV-5: an agent dropped a line's waiting units or sent another SKU for them: new units
+    join the floor, and an order that waited only for those moves on. Sent in the agent's
+    transaction."""
     if Order.objects.filter(pk=order_id, state=OrderState.PAID).exists():
-        services.bring_to_floor(order_id=order_id)
+        services.settle(order_id=order_id)
 
 
 @receiver(signals.order_cancelled, dispatch_uid="fulfillment.order_cancelled")

@@ -561,6 +561,25 @@ def _order_picked_if_complete(order_id: int, actor) -> None:
         order_services.mark_picked(order_id=order_id, actor=actor)
 
 
+def settle(*, order_id: int) -> None:
+    """What the order waited for changed outside the floor (an agent dropped or substituted
+    waiting units, INV-5): its new units join the floor, an emptied part closes, and the order
+    moves on as the floor would have moved it — picked once every part is, shipped once every
+    part has left. The system acts (no person's scan did it)."""
+    bring_to_floor(order_id=order_id)
+    _order_picked_if_complete(order_id, None)
+    if _waits_for_stock(order_id):
+        return
+    parts = set(
+        Fulfillment.objects.filter(order_id=order_id)
+        .exclude(state=FulfillmentState.CANCELLED)
+        .values_list("state", flat=True)
+    )
+    state = Order.objects.filter(pk=order_id).values_list("state", flat=True).get()
+    if parts == {FulfillmentState.SHIPPED} and state == OrderState.PICKED:
+        order_services.mark_shipped(order_id=order_id, actor=None)
+
+
 def report_short_pick(
     *,
     wave_id: int,

@@ -681,7 +681,9 @@ def pick(*, allocation_id: int, quantity: int, actor=None) -> Allocation:
 
 def pick_all(*, group: str, actor=None) -> int:
     """Pick whatever of `group` is still in its bins (the whole demand is now picked).
-    Refused while a line still waits for stock. Returns the units picked now."""
+    Refused while a line still waits for stock, and when nothing was ever reserved; a demand
+    whose parts have all shipped already (INV-5) has nothing left to pick. Returns the units
+    picked now."""
     with transaction.atomic():
         allocations = _locked_allocations(group, [AllocationState.RESERVED, AllocationState.PICKED])
         rows, staging = _rows_for(allocations) if allocations else ({}, {})
@@ -690,6 +692,8 @@ def pick_all(*, group: str, actor=None) -> int:
         ).exists():
             raise StockError(_("Some lines still wait for stock."))
         if not allocations:
+            if Allocation.objects.filter(group=group, state=AllocationState.SHIPPED).exists():
+                return 0
             raise StockError(_("Nothing is reserved to pick."))
         picked = 0
         for allocation in allocations:

@@ -29,8 +29,9 @@ order_cancelled = Signal()
 
 # An unpaid online order is near its payment deadline (ORD-5): the customer is reminded once.
 payment_reminder_due = Signal()
-# Stock was reserved for the order outside payment (an agent substituted a waiting line's
-# units, INV-5), with `actor`: the warehouse floor takes the new units into its figures.
+# What the order waits for changed outside payment (an agent dropped a waiting line's units or
+# substituted them, INV-5), with `actor`: the warehouse floor takes new units into its figures
+# and moves on an order that waited only for those.
 order_stock_changed = Signal()
 
 # A shipment has had no tracking event for too long (FUL-6), with `shipment_id`.

@@ -27,6 +27,7 @@ from catalog.models import SKU
 from core.audit import record_staff_action
 from core.errors import DomainError
 from inventory import services as inventory_services
+from inventory.models import Backorder
 from orders import services as order_services
 from orders import signals as order_signals
 from orders.models import Order, OrderEvent, OrderEventKind, OrderLine, OrderState, PaymentMethod
@@ -62,8 +63,8 @@ def _locked_order(order_id: int) -> Order:
     return order
 
 
-def _event(order: Order, kind: str, actor, reason: str, details: dict) -> None:
-    OrderEvent.objects.create(
+def _event(order: Order, kind: str, actor, reason: str, details: dict) -> OrderEvent:
+    return OrderEvent.objects.create(
         order=order,
         created_at=timezone.now(),
         actor=actor,
@@ -75,20 +76,27 @@ def _event(order: Order, kind: str, actor, reason: str, details: dict) -> None:
     )
 
 
-def _take_waiting_units(order: Order, line_id: int) -> tuple[OrderLine, int]:
-    """Lock the line and close its backorders: returns the line and the units no longer
-    waited for (refused when none wait)."""
+def _locked_line(order: Order, line_id: int) -> OrderLine:
     line = OrderLine.objects.select_for_update().filter(order=order, pk=line_id).first()
     if line is None:
         raise WaitingLineRefused(_("This line is not part of the order."))
+    return line
+
+
+def _nothing_waits(line: OrderLine) -> WaitingLineRefused:
+    return WaitingLineRefused(
+        _("Nothing of %(item)s waits for stock.") % {"item": line.product_name}
+    )
+
+
+def _take_waiting_units(order: Order, line: OrderLine) -> int:
+    """Close the line's backorders: the units no longer waited for (refused when none)."""
     units = inventory_services.cancel_backorders(
         group=order_services.stock_group(order.pk), line=order_services.stock_line(line.pk)
     )
     if units == 0:
-        raise WaitingLineRefused(
-            _("Nothing of %(item)s waits for stock.") % {"item": line.product_name}
-        )
-    return line, units
+        raise _nothing_waits(line)
+    return units
 
 
 def _share_of_discount(line: OrderLine, units: int) -> Decimal:
@@ -143,7 +151,14 @@ def drop_waiting_units(*, order_id: int, line_id: int, actor, reason: str) -> De
     reason = _check(actor, reason)
     with transaction.atomic(durable=True):
         order = _locked_order(order_id)
-        line, units = _take_waiting_units(order, line_id)
+        if order.state != OrderState.PAID:
+            # An unpaid order's payment may already be under way for its old total.
+            raise WaitingLineRefused(
+                _("Order %(number)s is not paid yet: cancel it or wait for the payment.")
+                % {"number": order.number}
+            )
+        line = _locked_line(order, line_id)
+        units = _take_waiting_units(order, line)
         others = order.lines.exclude(pk=line.pk).filter(quantity__gt=0).exists()
         if units >= line.quantity and not others:
             raise WaitingLineRefused(
@@ -166,7 +181,7 @@ def drop_waiting_units(*, order_id: int, line_id: int, actor, reason: str) -> De
             and order.payment_method == PaymentMethod.ONLINE
             and order.paid_amount > 0
         )
-        _event(
+        event = _event(
             order,
             OrderEventKind.LINE_DROPPED,
             actor,
@@ -187,15 +202,20 @@ def drop_waiting_units(*, order_id: int, line_id: int, actor, reason: str) -> De
             before=before,
             after={"total": str(order.total_amount), "sku": line.sku_code, "units": units},
         )
+        # An order that waited only for these units moves on (the floor settles it).
+        order_signals.order_stock_changed.send(sender=Order, order_id=order.pk, actor=actor)
     if refund_due:
-        _refund_dropped(order, line, units, less, actor, reason)
+        _refund_dropped(order, event.pk, line, units, less, actor, reason)
     return less
 
 
-def _refund_dropped(order: Order, line: OrderLine, units: int, amount: Decimal, actor, reason):
+def _refund_dropped(
+    order: Order, event_id: int, line: OrderLine, units: int, amount: Decimal, actor, reason
+):
     """Give `amount` back from the order's payments in pk order (AFS-4 caps each at what it
-    still holds), outside any lock: the gateway is called with a reference derived from the
-    line, so a second try refunds nothing twice."""
+    still holds), outside any lock: the gateway is called with a reference derived from this
+    drop's timeline entry, so a retry of it refunds nothing twice while a later drop of the
+    same line refunds again."""
     remaining = amount
     payments = Payment.objects.filter(
         order=order, status__in=payment_services.REFUNDABLE_STATUSES
@@ -214,7 +234,7 @@ def _refund_dropped(order: Order, line: OrderLine, units: int, amount: Decimal, 
                 reason=_("%(units)d × %(item)s dropped: %(reason)s")
                 % {"units": units, "item": line.sku_code, "reason": reason},
                 reference=uuid.uuid5(
-                    DROP_REFUND_NAMESPACE, f"drop-{line.pk}-{units}-{payment.reference}"
+                    DROP_REFUND_NAMESPACE, f"drop-{event_id}-{payment.reference}"
                 ).hex,
             )
             remaining -= part
@@ -256,9 +276,23 @@ def substitute_waiting_units(
             raise WaitingLineRefused(
                 _("There is no SKU %(code)s on sale.") % {"code": sku_code or "-"}
             )
-        line, units = _take_waiting_units(order, line_id)
+        line = _locked_line(order, line_id)
         if substitute.pk == line.sku_id:
             raise WaitingLineRefused(_("Choose another SKU than the one that is missing."))
+        # Read, not locked: the substitute's stock rows are locked (by `reserve`) before the
+        # backorders, the order every stock service follows; a fill in between is caught
+        # below and changes nothing.
+        units = sum(
+            b.waiting
+            for b in Backorder.objects.filter(
+                group=order_services.stock_group(order.pk),
+                line=order_services.stock_line(line.pk),
+                filled_at__isnull=True,
+                cancelled_at__isnull=True,
+            )
+        )
+        if units == 0:
+            raise _nothing_waits(line)
         discount = _share_of_discount(line, units)
         line.quantity -= units
         line.dropped_quantity += units
@@ -297,6 +331,11 @@ def substitute_waiting_units(
                     "units": units,
                 }
             ) from short
+        if _take_waiting_units(order, line) != units:
+            raise WaitingLineRefused(
+                _("Stock for %(item)s arrived meanwhile: look at the order again.")
+                % {"item": line.product_name}
+            )
         details = {
             "line": line.pk,
             "sku": line.sku_code,

@@ -35,6 +35,7 @@ def waiting_order(
     extra_in_stock: bool = True,
     payment_method: str = PaymentMethod.CASH_ON_DELIVERY,
     ship_partial: bool = False,
+    pay: bool = True,
 ) -> Order:
     """An order of `want` units of a SKU with `have` in stock (the rest waits), plus, unless
     told otherwise, one unit of another SKU in stock."""
@@ -59,7 +60,7 @@ def waiting_order(
     )
     if payment_method == PaymentMethod.CASH_ON_DELIVERY:
         order_services.accept_cash_on_delivery(order_id=order.pk)
-    else:
+    elif pay:
         _pay_through_sandbox(order, customer)
     return Order.objects.get(pk=order.pk)
 
@@ -208,6 +209,42 @@ def test_dropping_from_a_paid_order_refunds_the_difference_once(agent):
             order_id=order.pk, line_id=short_line(order).pk, actor=agent, reason="again"
         )
     assert Refund.objects.count() == 1
+
+
+def test_a_second_drop_on_the_same_line_refunds_again(agent):
+    from inventory import services as inventory_services
+
+    order = waiting_order(have=4, want=6, payment_method=PaymentMethod.ONLINE)
+    line = short_line(order)
+    waiting.drop_waiting_units(order_id=order.pk, line_id=line.pk, actor=agent, reason="first")
+    # Later two of the reserved units turn out missing (a short pick) and wait in turn.
+    allocation = Allocation.objects.get(line=f"order_line:{line.pk}")
+    inventory_services.reallocate_missing(
+        group=f"order:{order.pk}",
+        sku_id=line.sku_id,
+        bin_id=allocation.stock.bin_id,
+        quantity=2,
+        actor=agent,
+        reason="short pick",
+    )
+
+    waiting.drop_waiting_units(order_id=order.pk, line_id=line.pk, actor=agent, reason="second")
+
+    assert sorted(Refund.objects.values_list("amount", flat=True)) == [
+        Decimal("200.00"),
+        Decimal("200.00"),
+    ]
+    order.refresh_from_db()
+    assert order.total_amount == Decimal("220.00") and not order.needs_review
+
+
+def test_an_unpaid_order_cannot_drop_units(agent):
+    order = waiting_order(payment_method=PaymentMethod.ONLINE, pay=False)
+
+    with pytest.raises(waiting.WaitingLineRefused, match="not paid yet"):
+        waiting.drop_waiting_units(
+            order_id=order.pk, line_id=short_line(order).pk, actor=agent, reason="x"
+        )
 
 
 def test_stock_arriving_after_a_drop_is_not_reserved_for_the_order(agent):
