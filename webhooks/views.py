@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -73,11 +75,12 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _(
-                    "Endpoint %(url)s registered. Give its signing secret, shown below, to the "
-                    "receiving system, then send a test ping."
+                    "Endpoint %(url)s registered. Give its signing secret, shown below this "
+                    "once, to the receiving system, then send a test ping."
                 )
                 % {"url": endpoint.url},
             )
+            _reveal_once(request, endpoint)
             return redirect("webhooks:detail", endpoint.pk)
     return render(request, "webhooks/endpoint_form.html", {"form": form, "endpoint": None})
 
@@ -108,10 +111,26 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     return render(request, "webhooks/endpoint_form.html", {"form": form, "endpoint": endpoint})
 
 
+# SEC-5: the signing secret is shown once, on the page that follows its creation or rotation,
+# to the administrator who made it; afterwards only its last characters.
+REVEAL_SESSION_KEY = "webhooks:reveal_secret"
+
+
+def _reveal_once(request: HttpRequest, endpoint: WebhookEndpoint) -> None:
+    request.session[REVEAL_SESSION_KEY] = endpoint.pk
+
+
+def _masked(secret: str) -> str:
+    return f"{secret[:6]}…{secret[-4:]}"
+
+
 @permission_required(PERMISSION)
 @require_GET
 def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+    reveal = request.session.get(REVEAL_SESSION_KEY) == endpoint.pk
+    if reveal:
+        del request.session[REVEAL_SESSION_KEY]
     form = DeliveryFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     deliveries = Paginator(
@@ -127,6 +146,8 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         "webhooks/endpoint_detail.html",
         {
             "endpoint": endpoint,
+            "secret": endpoint.secret if reveal else _masked(endpoint.secret),
+            "secret_revealed": reveal,
             "form": form,
             "deliveries": deliveries,
             "params": _query_without(request, "page"),
@@ -145,11 +166,16 @@ def endpoint_rotate_secret(request: HttpRequest, endpoint_id: int) -> HttpRespon
     messages.success(
         request,
         _(
-            "New signing secret made. Deliveries carry a signature with the old secret too "
-            "until %(until)s, so the receiver can switch over meanwhile."
+            "New signing secret made, shown below this once. Deliveries carry a signature "
+            "with the old secret too until %(until)s, so the receiver can switch over meanwhile."
         )
-        % {"until": endpoint.previous_secret_expires_at.strftime("%Y-%m-%d %H:%M UTC")},
+        % {
+            "until": date_format(
+                timezone.localtime(endpoint.previous_secret_expires_at), "SHORT_DATETIME_FORMAT"
+            )
+        },
     )
+    _reveal_once(request, endpoint)
     return redirect("webhooks:detail", endpoint.pk)
 
 

@@ -56,7 +56,7 @@ def test_signed_out_visitors_are_sent_to_log_in(client):
     assert "login" in response["Location"]
 
 
-def test_an_admin_registers_an_endpoint_and_sees_its_secret(client, admin):
+def test_an_admin_registers_an_endpoint_and_sees_its_secret_once(client, admin):
     client.force_login(admin)
     response = client.post(
         reverse("webhooks:create"),
@@ -75,6 +75,9 @@ def test_an_admin_registers_an_endpoint_and_sees_its_secret(client, admin):
     page = response.content.decode()
     assert endpoint.secret in page
     assert "registered" in page
+    # SEC-5: never again after that page.
+    again = client.get(reverse("webhooks:detail", args=[endpoint.pk])).content.decode()
+    assert endpoint.secret not in again and endpoint.secret[-4:] in again
     entry = StaffAction.objects.get(action="webhook.create")
     assert entry.actor == admin
     assert endpoint.secret not in str(entry.after)
@@ -143,6 +146,8 @@ def test_an_admin_edits_rotates_and_pings(client, admin, receiver):
     assert endpoint.secret != old_secret and endpoint.previous_secret == old_secret
     assert endpoint.secret in response.content.decode()
     assert "New signing secret" in response.content.decode()
+    again = client.get(reverse("webhooks:detail", args=[endpoint.pk])).content.decode()
+    assert endpoint.secret not in again
     assert StaffAction.objects.filter(action="webhook.rotate_secret").count() == 1
 
     # The test ping goes out even while the endpoint is switched off.
