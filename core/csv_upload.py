@@ -1,12 +1,22 @@
-"""Reading an uploaded CSV file for the imports (opening stock, tracking events, and the
-marketplace orders to come): size and row limits, UTF-8 or GB18030, comma, semicolon or tab,
-a header row naming the columns, and every refusal as a message for people."""
+"""CSV for people: cells written so that a spreadsheet never runs them (`spreadsheet_safe`),
+and uploaded files read for the imports (opening stock, tracking events, marketplace orders):
+size and row limits, UTF-8 or GB18030, comma, semicolon or tab, a header row naming the
+columns, and every refusal as a message for people."""
 
 import csv
 import io
 from collections.abc import Callable, Collection, Mapping
 
 from django.utils.translation import gettext as _
+
+
+def spreadsheet_safe(value):
+    """A cell for a CSV file people open in Excel or WPS: text that a spreadsheet would take
+    for a formula (=, +, -, @, tab, CR first) gets an apostrophe in front, so that an uploaded
+    or typed value can never run as one. Other values pass unchanged."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
 
 
 class ImportRefused(Exception):

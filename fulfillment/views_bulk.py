@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.csv_upload import spreadsheet_safe
 from core.errors import DomainError
 from inventory.forms import WarehousePickForm
 from inventory.selectors import warehouses as all_warehouses
@@ -325,13 +326,6 @@ def readiness_screen(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _cell(value):
-    """Text a spreadsheet would take for a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
 @plan_waves
 @require_GET
 def readiness_csv(request: HttpRequest) -> HttpResponse:
@@ -342,7 +336,7 @@ def readiness_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(buffer)
     writer.writerow(readiness.CSV_HEADER)
     for row in readiness.csv_rows(check):
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([spreadsheet_safe(value) for value in row])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="stock-check-{stamp}.csv"'

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import SKU
-from core.csv_upload import ImportRefused, header_positions, read_rows
+from core.csv_upload import ImportRefused, header_positions, read_rows, spreadsheet_safe
 
 from . import selectors, services
 from .models import Bin, StockImport, Warehouse
@@ -58,13 +58,6 @@ class _Echo:
         return value
 
 
-def _cell(value: str) -> str:
-    """Text that a spreadsheet would take for a formula is prefixed with an apostrophe."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
 def export_lines(*, warehouse_id: int | None = None) -> Iterator[str]:
     """The stock export as CSV lines, starting with a UTF-8 BOM so that Excel reads Chinese
     names correctly. Rows come from one query read in chunks."""
@@ -85,11 +78,11 @@ def export_lines(*, warehouse_id: int | None = None) -> Iterator[str]:
         name = f"{product} {variant}".strip()
         yield writer.writerow(
             [
-                _cell(sku_code),
-                _cell(barcode),
-                _cell(name),
-                _cell(warehouse),
-                _cell(bin_code),
+                spreadsheet_safe(sku_code),
+                spreadsheet_safe(barcode),
+                spreadsheet_safe(name),
+                spreadsheet_safe(warehouse),
+                spreadsheet_safe(bin_code),
                 on_hand,
                 reserved,
                 on_hand - reserved,

@@ -17,6 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from core.csv_upload import spreadsheet_safe
+
 from .tables import COUNT, DATE, DURATION, MONEY, PERCENT, Column, Table, cell_type
 
 CENT = Decimal("0.01")
@@ -91,7 +93,7 @@ def to_csv(tables: list[Table]) -> bytes:
                 elif isinstance(value, (date, datetime)):
                     cells.append(value.isoformat())
                 else:
-                    cells.append(str(value))
+                    cells.append(spreadsheet_safe(value) if isinstance(value, str) else str(value))
             writer.writerow(cells)
         if table.note:
             writer.writerow([str(table.note)])

@@ -162,8 +162,8 @@ class PlannedOrder:
     shipping_amount: Decimal
     payment_method: str
     customer_note: str
-    # When the buyer paid the marketplace, if the export says. Checked and kept here, but
-    # `place_channel_order` records the payment at the time of the import: it takes no time.
+    # When the buyer paid the marketplace, if the export says: the order is recorded paid then
+    # (the sales reports count it on that day).
     paid_at: datetime | None = None
 
 

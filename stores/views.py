@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import permission_required
+from core.csv_upload import spreadsheet_safe
 from core.errors import DomainError
 
 from . import imports, selectors, services
@@ -271,7 +272,8 @@ def import_errors_csv(request: HttpRequest, import_id: int) -> HttpResponse:
     writer = csv.writer(buffer)
     writer.writerow([_("Line"), _("Problem")])
     for error in store_import.errors:
-        writer.writerow([error.get("line", 0), error.get("message", "")])
+        # The message may quote a cell of the uploaded file.
+        writer.writerow([error.get("line", 0), spreadsheet_safe(error.get("message", ""))])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{store_import.pk}-errors.csv"'
     return response

@@ -299,3 +299,12 @@ def test_the_import_list_and_page_keep_a_fixed_number_of_queries(
     assert listing.content.decode().count('href="/staff/channels/imports/') >= 6
     assert filtered.content.decode().count("Shop 0</td>") == 2
     assert detail.content.decode().count("/staff/orders/") >= 4
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_escaped():
+    from core.csv_upload import spreadsheet_safe
+
+    assert spreadsheet_safe('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert spreadsheet_safe("-12") == "'-12"
+    assert spreadsheet_safe("Line 3: fine") == "Line 3: fine"
+    assert spreadsheet_safe(12) == 12
