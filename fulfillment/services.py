@@ -707,6 +707,10 @@ def resume_after_review(*, order_id: int) -> int:
     to the queue for a new pick list (what was picked stays in the packing area), with the
     units reserved again in other bins; a part with nothing left to pick closes."""
     if not Fulfillment.objects.filter(order_id=order_id, state=FulfillmentState.SHORT).exists():
+        # A part set aside may have closed meanwhile (its units reserved elsewhere or dropped).
+        ShortPick.objects.filter(fulfillment__order_id=order_id, resolved_at__isnull=True).update(
+            resolved_at=timezone.now()
+        )
         return 0
     with transaction.atomic():
         # First the units reserved again join their parts, and empty parts close.

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import role_required
 from accounts.roles import Role
 from core.errors import DomainError
+from core.templatetags.shop import money
 from orders.models import Order, OrderState
 
 from . import audit, selectors, services, waiting
@@ -321,7 +322,7 @@ def waiting_drop(request: HttpRequest, number: str, line_id: int) -> HttpRespons
             order_id=order.pk, line_id=line_id, actor=request.user, reason=data["reason"]
         )
         return _("The waiting units are dropped; the order costs %(amount)s less.") % {
-            "amount": less
+            "amount": money(less)
         }
 
     return _waiting_action(request, number, ReasonForm(request.POST), act)

@@ -170,7 +170,7 @@ def test_dropping_waiting_units_of_a_cod_order_lowers_what_the_courier_collects(
         follow=True,
     )
 
-    assert "costs 270.00 less" in response.content.decode()
+    assert "costs ¥270.00 less" in response.content.decode()
     order.refresh_from_db()
     line = short_line(order)
     assert (line.quantity, line.dropped_quantity) == (2, 3)
