@@ -5,7 +5,8 @@ operation names the scope it needs; the two classes below are given per operatio
 that the OpenAPI description offers both schemes):
 
 - no key, or a token that is not a key of ours, or a revoked key: 401 problem;
-- a valid key without the scope: 403 problem;
+- a key of a sales channel that is switched off, or a valid key without the scope: 403
+  problem;
 - more than API_RATE_LIMIT requests with one key in the window: 429 problem with Retry-After.
 
 Because only these headers authenticate, a browser's session cookie gives no access to the API,
@@ -82,6 +83,13 @@ def check_key(request: HttpRequest, token: str | None, scope: str) -> ApiKey | N
         raise unauthorized(_("This API key is not valid."))
     if api_key.revoked_at is not None:
         raise unauthorized(_("This API key was revoked."))
+    if not api_key.store.is_active:
+        raise Problem(
+            403,
+            "channel-inactive",
+            _("Sales channel switched off"),
+            _("The sales channel of this key is switched off: switch it on to use the key."),
+        )
     wait = take_request(api_key.pk)
     if wait is not None:
         raise Problem(

@@ -70,6 +70,19 @@ def test_a_revoked_key_is_401(admin, token):
     assert "revoked" in response.json()["detail"]
 
 
+def test_a_key_of_a_switched_off_channel_is_403_until_it_is_on_again(token, store):
+    store.is_active = False
+    store.save(update_fields=["is_active"])
+
+    response = ApiClient(token).get("/api/orders")
+
+    assert response.status_code == 403
+    assert response.json()["type"].endswith("channel-inactive")
+    store.is_active = True
+    store.save(update_fields=["is_active"])
+    assert ApiClient(token).get("/api/orders").status_code == 200
+
+
 def test_a_key_without_the_scope_is_403(issue, store):
     reader = ApiClient(issue(store, scopes=[ApiScope.STOCK_READ]))
 
