@@ -70,6 +70,7 @@ from orders.models import (
     TrackingStatus,
 )
 from orders.numbers import allocate_order_numbers
+from stores.models import Store, StoreKind
 
 DEMO_PASSWORD = "demo1234"
 
@@ -1288,6 +1289,25 @@ def seed_exception_demo_orders(*, accounts: DemoAccounts, skus: Sequence[SKU]) -
     return made
 
 
+DEMO_STORE_CODE = "tmall-flagship"
+
+
+def seed_stores() -> Store:
+    """A marketplace store with the default (Tmall-style) column mapping, for the import
+    screen, holding the demo history's marketplace orders (ORD-12). Idempotent."""
+    store, _created = Store.objects.get_or_create(
+        code=DEMO_STORE_CODE,
+        defaults={"name": "天猫旗舰店 Tmall flagship", "kind": StoreKind.MARKETPLACE},
+    )
+    Order.objects.filter(
+        channel=Channel.MARKETPLACE,
+        store__isnull=True,
+        events__kind=OrderEventKind.PLACED,
+        events__details__has_key=DEMO_MARKER,
+    ).update(store=store)
+    return store
+
+
 WAITING_DEMO_MARKER = "demo_waiting"
 
 
@@ -1599,6 +1619,7 @@ def seed_demo(*, now: datetime | None = None) -> DemoResult:
     with recorded_as_history():
         seed_exception_demo_orders(accounts=accounts, skus=skus)
         seed_waiting_demo_order(accounts=accounts, skus=skus)
+    seed_stores()
     seed_demo_feedback(
         orders=Order.objects.filter(
             events__kind=OrderEventKind.PLACED, events__details__has_key=DEMO_MARKER

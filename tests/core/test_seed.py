@@ -143,6 +143,9 @@ class TestSeedDemo:
         marketplace = orders.filter(channel="marketplace")
         assert marketplace.exists()
         assert not marketplace.filter(external_id="").exists()
+        # One marketplace store, for the import screen, holds them (ORD-12).
+        assert not marketplace.filter(store__isnull=True).exists()
+        assert marketplace.values("store__code").distinct().count() == 1
         assert orders.filter(channel="storefront").count() > marketplace.count()
 
     def test_the_service_desk_has_two_exception_orders_to_work_on(self):
